@@ -1,0 +1,117 @@
+//! An artifact: the code a manifest governs (a folder minus the subtrees of nested
+//! manifests), or a single file or folder checked without a manifest.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::manifest::{LoadedManifest, Manifest};
+
+/// The unit tiercheck classifies and verifies.
+#[derive(Debug)]
+pub struct Artifact {
+    /// The folder the artifact lives in; evidence paths are relative to it.
+    pub root: PathBuf,
+    /// When the artifact is one file, its path relative to `root`.
+    pub only: Option<PathBuf>,
+    /// The governing manifest, if any.
+    pub manifest: Option<LoadedManifest>,
+    /// Folders below `root` governed by nested manifests, excluded from this artifact.
+    pub excluded: Vec<PathBuf>,
+    /// The enclosing repository's top folder (holding `.git`), if any.
+    pub repo_root: Option<PathBuf>,
+    files: OnceLock<Vec<PathBuf>>,
+}
+
+static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
+
+impl Artifact {
+    /// An artifact at `path` (file or folder) with an optional manifest.
+    pub fn new(path: &Path, manifest: Option<LoadedManifest>, excluded: Vec<PathBuf>) -> Self {
+        let (root, only) = if path.is_file() {
+            let parent = path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            let name = path.file_name().map(PathBuf::from);
+            (parent, name)
+        } else {
+            (path.to_path_buf(), None)
+        };
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            root
+        };
+        let repo_root = find_repo_root(&root);
+        Artifact {
+            root,
+            only,
+            manifest,
+            excluded,
+            repo_root,
+            files: OnceLock::new(),
+        }
+    }
+
+    /// The manifest, or an empty one when there is none.
+    pub fn manifest(&self) -> &Manifest {
+        match &self.manifest {
+            Some(m) => &m.manifest,
+            None => EMPTY_MANIFEST.get_or_init(Manifest::default),
+        }
+    }
+
+    /// Every file of the artifact, relative to `root`, sorted; walked once and cached.
+    pub fn files(&self) -> &[PathBuf] {
+        self.files.get_or_init(|| {
+            if let Some(only) = &self.only {
+                return vec![only.clone()];
+            }
+            let mut files: Vec<PathBuf> =
+                crate::walk::builder_excluding(&self.root, self.excluded.clone())
+                    .build()
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                    .filter_map(|e| {
+                        e.path()
+                            .strip_prefix(&self.root)
+                            .ok()
+                            .map(Path::to_path_buf)
+                    })
+                    .collect();
+            files.sort();
+            files
+        })
+    }
+
+    /// Displays a path relative to the artifact root with forward slashes.
+    pub fn display(rel: &Path) -> String {
+        let s = rel.to_string_lossy();
+        if cfg!(windows) {
+            s.replace('\\', "/")
+        } else {
+            s.into_owned()
+        }
+    }
+}
+
+/// The nearest folder at or above `dir` that holds `.git`.
+pub fn find_repo_root(dir: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(dir).ok()?;
+    abs.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// How a path is shown: relative to the working folder when below it.
+pub fn shown(path: &Path) -> String {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| std::fs::canonicalize(c).ok());
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match cwd.as_deref().and_then(|c| abs.strip_prefix(c).ok()) {
+        Some(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+        Some(rel) => rel.display().to_string(),
+        None => abs.display().to_string(),
+    }
+}

@@ -1,0 +1,261 @@
+//! The checks behind requirements. Each kind of check is a module with its own typed config
+//! (read from the policy's `checks:` entries), its own validation and its own tests; this
+//! module holds what they share: the context they run in, their outcome and evidence, and the
+//! enum that dispatches on `kind`.
+
+mod any_of;
+mod engineer;
+mod file_contains;
+mod file_exists;
+mod manifest_field;
+mod pending;
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::Artifact;
+use crate::policy::{Policy, Validator};
+
+/// The status of a check or a requirement. `pass` is always good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The evidence shows the requirement is met.
+    Pass,
+    /// Not evaluated: not required at this tier, or waived.
+    Skip,
+    /// A recommended requirement is not met.
+    Warn,
+    /// The requirement could not be checked; counts as not met.
+    Error,
+    /// The evidence shows the requirement is not met.
+    Fail,
+}
+
+impl Status {
+    /// Lowercase name as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Skip => "skip",
+            Status::Warn => "warn",
+            Status::Error => "error",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+/// One piece of evidence: what a check found (or did not find), and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The check kind that produced it.
+    pub check: String,
+    /// A stable short id of what was found (`owner-set`, `codeowners`, `lockfile-missing`).
+    pub signal: String,
+    /// The file, relative to the artifact root, when there is one.
+    pub path: Option<String>,
+    /// The 1-based line, when there is one.
+    pub line: Option<u64>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl Evidence {
+    /// Evidence without a location.
+    pub fn new(check: &str, signal: impl Into<String>, message: impl Into<String>) -> Self {
+        Evidence {
+            check: check.to_string(),
+            signal: signal.into(),
+            path: None,
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    /// Adds the file (and line) the evidence points at.
+    pub fn at(mut self, path: impl Into<String>, line: Option<u64>) -> Self {
+        self.path = Some(path.into());
+        self.line = line;
+        self
+    }
+}
+
+/// A secret or personal-data finding, never holding the value itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule that matched.
+    pub rule_id: String,
+    /// `secret` or `pii`.
+    pub category: String,
+    /// The file, relative to the artifact root.
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+    /// At most the rule's public prefix and two more characters, then `…`.
+    pub redacted: String,
+}
+
+/// What one check concluded.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// `pass`, `fail`, `error` or `skip`.
+    pub status: Status,
+    /// What was found.
+    pub evidence: Vec<Evidence>,
+    /// Secrets or personal data found, for the report's `findings`.
+    pub findings: Vec<Finding>,
+}
+
+impl Outcome {
+    /// An outcome with one piece of evidence.
+    pub fn one(status: Status, evidence: Evidence) -> Self {
+        Outcome {
+            status,
+            evidence: vec![evidence],
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// What a check can see.
+pub struct Ctx<'a> {
+    /// The validated policy.
+    pub policy: &'a Policy,
+    /// The artifact under check.
+    pub artifact: &'a Artifact,
+    /// The tier being verified.
+    pub tier: &'a str,
+    /// Today's date (YYYY-MM-DD), fixed per run.
+    pub today: chrono::NaiveDate,
+}
+
+/// One entry of a requirement's `checks:` list, by `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CheckSpec {
+    /// A manifest field is set (and optionally matches a pattern).
+    ManifestField(manifest_field::Config),
+    /// Some file matches one of a list of globs.
+    FileExists(file_exists::Config),
+    /// Some file matching the globs contains a regex.
+    FileContains(file_contains::Config),
+    /// A manifest field names an engineer.
+    Engineer(engineer::Config),
+    /// Passes when any of its checks passes; may apply only at some tiers.
+    AnyOf(any_of::Config),
+    /// A review of the current content is recorded.
+    ReviewAttestation(pending::ReviewAttestation),
+    /// An engineer other than the author reviewed the code.
+    CodeReview(pending::Empty),
+    /// Secret or personal-data scanning of prompt-like files or the whole tree.
+    ContentScan(pending::ContentScan),
+    /// AI assistant footprints against the approved list.
+    AiTools(pending::Empty),
+    /// MCP server configurations.
+    McpServers(pending::Empty),
+    /// A SAST tool and a secret scanner are wired into CI or pre-commit.
+    Sast(pending::Empty),
+    /// Every dependency manifest has its lockfile.
+    Dependencies(pending::Empty),
+    /// A dependency scanner or updater is configured.
+    DependencyScanner(pending::Empty),
+    /// CI runs the tests.
+    CiTests(pending::Empty),
+    /// CI workflows follow hardening practice.
+    WorkflowHygiene(pending::Empty),
+}
+
+impl CheckSpec {
+    /// The kind as written in the policy (`manifest-field`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckSpec::ManifestField(_) => "manifest-field",
+            CheckSpec::FileExists(_) => "file-exists",
+            CheckSpec::FileContains(_) => "file-contains",
+            CheckSpec::Engineer(_) => "engineer",
+            CheckSpec::AnyOf(_) => "any-of",
+            CheckSpec::ReviewAttestation(_) => "review-attestation",
+            CheckSpec::CodeReview(_) => "code-review",
+            CheckSpec::ContentScan(_) => "content-scan",
+            CheckSpec::AiTools(_) => "ai-tools",
+            CheckSpec::McpServers(_) => "mcp-servers",
+            CheckSpec::Sast(_) => "sast",
+            CheckSpec::Dependencies(_) => "dependencies",
+            CheckSpec::DependencyScanner(_) => "dependency-scanner",
+            CheckSpec::CiTests(_) => "ci-tests",
+            CheckSpec::WorkflowHygiene(_) => "workflow-hygiene",
+        }
+    }
+
+    /// Validates the check's config against the policy, recording problems in `v`.
+    pub fn validate(&self, v: &mut Validator<'_>, origin: usize, owner: &str) {
+        match self {
+            CheckSpec::ManifestField(c) => c.validate(v, origin, owner),
+            CheckSpec::FileExists(c) => c.validate(v, origin, owner),
+            CheckSpec::FileContains(c) => c.validate(v, origin, owner),
+            CheckSpec::Engineer(c) => c.validate(v, origin, owner),
+            CheckSpec::AnyOf(c) => c.validate(v, origin, owner),
+            CheckSpec::ReviewAttestation(_)
+            | CheckSpec::CodeReview(_)
+            | CheckSpec::ContentScan(_)
+            | CheckSpec::AiTools(_)
+            | CheckSpec::McpServers(_)
+            | CheckSpec::Sast(_)
+            | CheckSpec::Dependencies(_)
+            | CheckSpec::DependencyScanner(_)
+            | CheckSpec::CiTests(_)
+            | CheckSpec::WorkflowHygiene(_) => {}
+        }
+    }
+
+    /// Runs the check.
+    pub fn run(&self, ctx: &Ctx<'_>) -> Outcome {
+        match self {
+            CheckSpec::ManifestField(c) => c.run(ctx),
+            CheckSpec::FileExists(c) => c.run(ctx),
+            CheckSpec::FileContains(c) => c.run(ctx),
+            CheckSpec::Engineer(c) => c.run(ctx),
+            CheckSpec::AnyOf(c) => c.run(ctx),
+            CheckSpec::ReviewAttestation(_)
+            | CheckSpec::CodeReview(_)
+            | CheckSpec::ContentScan(_)
+            | CheckSpec::AiTools(_)
+            | CheckSpec::McpServers(_)
+            | CheckSpec::Sast(_)
+            | CheckSpec::Dependencies(_)
+            | CheckSpec::DependencyScanner(_)
+            | CheckSpec::CiTests(_)
+            | CheckSpec::WorkflowHygiene(_) => pending::run(self.kind()),
+        }
+    }
+}
+
+/// Combines the statuses of a requirement's checks: any failure fails, else any error is an
+/// error, else it passes (checks that were skipped do not count).
+pub fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
+    let mut worst = Status::Pass;
+    for s in statuses {
+        worst = match (worst, s) {
+            (_, Status::Fail) | (Status::Fail, _) => Status::Fail,
+            (_, Status::Error) | (Status::Error, _) => Status::Error,
+            (w, _) => w,
+        };
+    }
+    worst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_outranks_error_outranks_pass() {
+        assert_eq!(combine([Status::Pass, Status::Skip]), Status::Pass);
+        assert_eq!(combine([Status::Pass, Status::Error]), Status::Error);
+        assert_eq!(
+            combine([Status::Error, Status::Fail, Status::Pass]),
+            Status::Fail
+        );
+    }
+}

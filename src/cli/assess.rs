@@ -1,0 +1,270 @@
+//! `tiercheck assess`: the questionnaire, the tier with its reason, and the requirements
+//! evaluated at that tier.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::verify::{collect, unclassified};
+use super::{PolicyArg, existing, shown, today, verdict};
+use crate::artifact::Artifact;
+use crate::classify::{classify, effective_tier};
+use crate::error::{ConfigError, did_you_mean};
+use crate::evaluate::{TierDecision, evaluate};
+use crate::manifest::{MANIFEST_FILE, edit};
+use crate::policy::{Policy, Question};
+use crate::report::Format;
+
+/// `tiercheck assess`.
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// File or folder to assess.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Who will use the output (`me`, `employees`, `external`, `production`, `public`).
+    #[arg(long, value_name = "ANSWER")]
+    pub audience: Option<String>,
+    /// What data it touches (`none`, `synthetic`, `internal`, `customer`, `personal`,
+    /// `credentials`).
+    #[arg(long, value_name = "ANSWER")]
+    pub data: Option<String>,
+    /// Answer to a further question of a custom policy, as QUESTION=ANSWER.
+    #[arg(long = "answer", value_name = "QUESTION=ANSWER")]
+    pub answers: Vec<String>,
+    /// Create or update .tier.yaml with the answers (other fields are kept).
+    #[arg(long)]
+    pub write: bool,
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+fn check_answer(q: &Question, given: &str, flag: &str) -> Result<(), ConfigError> {
+    let valid = q.answer_ids();
+    if valid.contains(&given) {
+        return Ok(());
+    }
+    let list = valid.join("`, `");
+    let help = match did_you_mean(given, valid.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? valid answers: `{list}`"),
+        None => format!("valid answers: `{list}`"),
+    };
+    Err(ConfigError::plain(format!("unknown answer `{given}` for {flag}")).with_help(help))
+}
+
+fn flag_name(qid: &str) -> String {
+    match qid {
+        "audience" | "data" => format!("--{qid}"),
+        other => format!("--answer {other}=..."),
+    }
+}
+
+fn ask(q: &Question) -> Result<String, ConfigError> {
+    let options: Vec<String> = q
+        .answers
+        .iter()
+        .map(|a| {
+            if a.help.is_empty() {
+                a.label.clone()
+            } else {
+                format!("{} — {}", a.label, a.help)
+            }
+        })
+        .collect();
+    let choice = inquire::Select::new(&q.prompt, options.clone())
+        .with_help_message("↑↓ to move, enter to select")
+        .with_page_size(options.len().max(1))
+        .raw_prompt()
+        .map_err(|e| ConfigError::plain(format!("questionnaire stopped: {e}")))?;
+    Ok(q.answers[choice.index].id.value.clone())
+}
+
+/// Collects the answers: flags first, then the governing manifest, then the questionnaire.
+fn answers(
+    args: &AssessArgs,
+    policy: &Policy,
+    from_manifest: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut given: BTreeMap<String, (String, String)> = BTreeMap::new();
+    if let Some(a) = &args.audience {
+        given.insert("audience".into(), (a.clone(), "--audience".into()));
+    }
+    if let Some(d) = &args.data {
+        given.insert("data".into(), (d.clone(), "--data".into()));
+    }
+    for kv in &args.answers {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(ConfigError::plain(format!(
+                "--answer `{kv}` is not QUESTION=ANSWER"
+            )));
+        };
+        given.insert(
+            k.trim().to_string(),
+            (v.trim().to_string(), format!("--answer {k}")),
+        );
+    }
+    let mut out = BTreeMap::new();
+    for (qid, (answer, flag)) in &given {
+        let Some(q) = policy.question(qid) else {
+            let ids: Vec<&str> = policy
+                .questions
+                .iter()
+                .map(|q| q.id.value.as_str())
+                .collect();
+            return Err(ConfigError::plain(format!(
+                "the policy asks no question `{qid}` ({flag})"
+            ))
+            .with_help(format!("questions: `{}`", ids.join("`, `"))));
+        };
+        check_answer(q, answer, flag)?;
+        out.insert(qid.clone(), answer.clone());
+    }
+    let missing: Vec<&Question> = policy
+        .questions
+        .iter()
+        .filter(|q| !out.contains_key(&q.id.value) && !from_manifest.contains_key(&q.id.value))
+        .collect();
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !missing.is_empty() && !interactive {
+        let flags: Vec<String> = missing.iter().map(|q| flag_name(&q.id.value)).collect();
+        return Err(ConfigError::plain(format!(
+            "missing answers and no terminal to ask them on: pass {}",
+            flags.join(" and ")
+        ))
+        .with_help(format!(
+            "for example `tiercheck assess {} {}`",
+            shown(&args.path),
+            missing
+                .iter()
+                .map(|q| format!(
+                    "{} {}",
+                    flag_name(&q.id.value),
+                    q.answers
+                        .first()
+                        .map(|a| a.id.value.as_str())
+                        .unwrap_or("...")
+                ))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
+    }
+    for (k, v) in from_manifest {
+        out.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    for q in missing {
+        let a = ask(q)?;
+        out.insert(q.id.value.clone(), a);
+    }
+    Ok(out)
+}
+
+fn yaml_scalar(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.@/-".contains(c))
+    {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+    }
+}
+
+pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let policy = args.policy.load()?;
+    let path = existing(&args.path)?;
+    let mut artifacts = collect(&path, &policy, true)?;
+    // The artifact assessed is the one governing PATH (the first collected), else PATH itself.
+    let abs = std::fs::canonicalize(&path)?;
+    let governing = artifacts.iter().position(|a| {
+        a.manifest
+            .as_ref()
+            .is_some_and(|m| abs.starts_with(m.dir()))
+    });
+    let mut art: Artifact = match governing {
+        Some(i) => artifacts.swap_remove(i),
+        None => Artifact::new(&abs, None, Vec::new()),
+    };
+    let from_manifest: BTreeMap<String, String> = policy
+        .questions
+        .iter()
+        .filter_map(|q| {
+            art.manifest()
+                .answer(&q.id.value)
+                .map(|a| (q.id.value.clone(), a.value.clone()))
+        })
+        .collect();
+    let answers = answers(args, &policy, &from_manifest)?;
+    let class = classify(&policy, &answers).map_err(|e| unclassified(e, None))?;
+    let declared = art.manifest().tier.as_ref().map(|t| t.value.clone());
+    let (tier, under) = effective_tier(&policy, declared.as_deref(), Some(&class.tier))
+        .unwrap_or((&class.tier, false));
+    let reason = if under {
+        format!(
+            "under-classified: .tier.yaml declares {}, but {}",
+            declared.as_deref().unwrap_or(""),
+            class.reason
+        )
+    } else if tier != class.tier {
+        format!(
+            "{tier} declared in .tier.yaml (stricter than {})",
+            class.reason
+        )
+    } else {
+        class.reason.clone()
+    };
+    let decision = TierDecision {
+        tier: tier.to_string(),
+        reason,
+        declared: declared.clone(),
+        classified: Some(class.tier.clone()),
+        under_classified: under,
+    };
+    if args.write {
+        let target = match &art.manifest {
+            Some(m) => m.path.clone(),
+            None => art.root.join(MANIFEST_FILE),
+        };
+        let mut text = match &art.manifest {
+            Some(m) => m.text.clone(),
+            None => {
+                let name = art
+                    .only
+                    .as_ref()
+                    .or(abs
+                        .file_name()
+                        .map(std::path::Path::new)
+                        .map(|p| p.to_path_buf())
+                        .as_ref())
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "artifact".into());
+                format!(
+                    "# tiercheck manifest: see `tiercheck matrix` for what each tier requires.\nversion: 1\nname: {}\n",
+                    yaml_scalar(&name)
+                )
+            }
+        };
+        for key in ["audience", "data"] {
+            if let Some(a) = answers.get(key) {
+                text = edit::set_top_level(&text, key, a);
+            }
+        }
+        std::fs::write(&target, &text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
+        eprintln!("wrote {}", shown(&target));
+        art.manifest = Some(super::verify::load_manifest(&target, &policy)?);
+    }
+    let display = match &art.only {
+        Some(f) => shown(&art.root.join(f)),
+        None => shown(&art.root),
+    };
+    let report = evaluate(&policy, &art, decision, display, false, today()?);
+    args.format
+        .report(color)
+        .artifacts(std::slice::from_ref(&report), out)?;
+    Ok(verdict(report.passed))
+}

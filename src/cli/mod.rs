@@ -1,0 +1,158 @@
+//! The command line: argument definitions and dispatch to each command.
+
+mod assess;
+mod matrix;
+mod policy_cmd;
+mod verify;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::ConfigError;
+use crate::policy::Policy;
+use crate::report::Format;
+
+/// Which governance tier is this code in, and does it meet that tier's requirements?
+#[derive(Debug, Parser)]
+#[command(name = "tiercheck", version, about, long_about = None)]
+pub struct Cli {
+    /// When to color the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Color when writing to a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify code by who uses its output and what data it touches, then check it against
+    /// its tier's requirements.
+    Assess(assess::AssessArgs),
+    /// Check code against the tier its .tier.yaml declares or implies.
+    Verify(verify::VerifyArgs),
+    /// Print the requirements matrix: which requirement each tier needs.
+    Matrix(MatrixArgs),
+    /// Show or check a policy.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+}
+
+/// Options shared by commands that read a policy.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArg {
+    /// Policy file to use instead of the built-in default (may say `extends: default`).
+    #[arg(long, value_name = "FILE", env = "TIERCHECK_POLICY")]
+    pub policy: Option<PathBuf>,
+}
+
+impl PolicyArg {
+    /// Loads the policy named, or the built-in default.
+    pub fn load(&self) -> Result<Policy, ConfigError> {
+        match &self.policy {
+            Some(p) => crate::policy::load_file(p),
+            None => crate::policy::load_default(),
+        }
+    }
+}
+
+/// `tiercheck matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Whether to color stdout.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Today's date; `TIERCHECK_TODAY` (YYYY-MM-DD) fixes it for reproducible runs.
+pub(crate) fn today() -> Result<chrono::NaiveDate, ConfigError> {
+    match std::env::var("TIERCHECK_TODAY") {
+        Ok(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
+            ConfigError::plain(format!("TIERCHECK_TODAY `{s}` is not a date"))
+                .with_help("write it as YYYY-MM-DD")
+        }),
+        Err(_) => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
+/// Checks that a PATH argument exists.
+pub(crate) fn existing(path: &Path) -> Result<PathBuf, ConfigError> {
+    if path.exists() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(ConfigError::plain(format!(
+            "path `{}` does not exist",
+            path.display()
+        )))
+    }
+}
+
+pub(crate) use crate::artifact::shown;
+
+/// Runs tiercheck with the process arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = use_color(cli.color);
+    colored::control::set_override(color);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match &cli.command {
+        Command::Assess(a) => assess::run(a, color, &mut out),
+        Command::Verify(a) => verify::run(a, color, &mut out),
+        Command::Matrix(a) => matrix::run(a, color, &mut out),
+        Command::Policy(c) => policy_cmd::run(c, &mut out),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            match e.downcast_ref::<ConfigError>() {
+                Some(c) => eprintln!("{c}"),
+                None => eprintln!("error: {e:#}"),
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Exit code from a pass/fail verdict.
+pub(crate) fn verdict(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,171 @@
+//! `tiercheck verify`: every artifact under PATH against its tier.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{PolicyArg, existing, shown, today, verdict};
+use crate::artifact::Artifact;
+use crate::classify::{Unclassified, decide};
+use crate::error::{ConfigError, Problem};
+use crate::evaluate::{ArtifactReport, evaluate};
+use crate::manifest::{self, find_governing, find_nested};
+use crate::policy::Policy;
+use crate::report::Format;
+
+/// `tiercheck verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// File or folder to verify; every .tier.yaml in it is verified over its own subtree.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Verify at this tier instead of the declared one (and without a .tier.yaml).
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<String>,
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Verify what is staged in git (for pre-commit hooks).
+    #[arg(long)]
+    pub staged: bool,
+    /// Fail (exit 1) on recommended requirements too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Loads and validates a manifest against the policy.
+pub(crate) fn load_manifest(
+    path: &Path,
+    policy: &Policy,
+) -> Result<manifest::LoadedManifest, ConfigError> {
+    let m = manifest::load(path)?;
+    manifest::validate(&m, policy)?;
+    Ok(m)
+}
+
+/// The artifacts under `path`: the one its governing manifest defines (when there is one),
+/// and one per nested manifest. With no manifest at all and `allow_bare`, PATH itself.
+pub(crate) fn collect(
+    path: &Path,
+    policy: &Policy,
+    allow_bare: bool,
+) -> Result<Vec<Artifact>, ConfigError> {
+    let abs = std::fs::canonicalize(path).map_err(|e| {
+        ConfigError::plain(format!("cannot resolve path `{}`: {e}", path.display()))
+    })?;
+    let governing = find_governing(&abs);
+    let nested = if abs.is_dir() {
+        find_nested(&abs)
+    } else {
+        Vec::new()
+    };
+    let mut artifacts = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
+    let nested_dirs = |under: &Path, list: &[PathBuf]| -> Vec<PathBuf> {
+        list.iter()
+            .filter_map(|m| m.parent())
+            .filter(|d| d.starts_with(under) && *d != under)
+            .map(Path::to_path_buf)
+            .collect()
+    };
+    if let Some(g) = &governing {
+        let root = g.parent().unwrap_or(&abs).to_path_buf();
+        // A manifest above PATH governs a folder that may hold nested manifests outside PATH.
+        let all_nested = if root == abs {
+            nested.clone()
+        } else {
+            find_nested(&root)
+        };
+        match load_manifest(g, policy) {
+            Ok(m) => artifacts.push(Artifact::new(
+                &root,
+                Some(m),
+                nested_dirs(&root, &all_nested),
+            )),
+            Err(e) => problems.extend(e.problems),
+        }
+    }
+    for m in &nested {
+        let dir = m.parent().unwrap_or(&abs).to_path_buf();
+        match load_manifest(m, policy) {
+            Ok(lm) => artifacts.push(Artifact::new(&dir, Some(lm), nested_dirs(&dir, &nested))),
+            Err(e) => problems.extend(e.problems),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError { problems });
+    }
+    if artifacts.is_empty() && allow_bare {
+        artifacts.push(Artifact::new(&abs, None, Vec::new()));
+    }
+    Ok(artifacts)
+}
+
+/// The error for answers that do not classify.
+pub(crate) fn unclassified(err: Unclassified, manifest: Option<&Path>) -> ConfigError {
+    let file = manifest
+        .map(|m| format!("{}: ", m.display()))
+        .unwrap_or_default();
+    match err {
+        Unclassified::Missing(qs) => ConfigError::plain(format!(
+            "{file}cannot tell the tier: no `tier:` and no answer to `{}`",
+            qs.join("`, `")
+        ))
+        .with_help("set `tier:` or the answers in .tier.yaml, run `tiercheck assess --write`, or pass --tier"),
+        Unclassified::NoRule => ConfigError::plain(format!(
+            "{file}no classification rule of the policy matches these answers"
+        ))
+        .with_help("add a rule to the policy's `classification:` or set `tier:` in .tier.yaml"),
+    }
+}
+
+pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let policy = args.policy.load()?;
+    let path = existing(&args.path)?;
+    if let Some(t) = &args.tier
+        && policy.tier(t).is_none()
+    {
+        return Err(ConfigError::plain(format!("unknown tier `{t}`"))
+            .with_help(format!("tiers: `{}`", policy.tier_ids().join("`, `")))
+            .into());
+    }
+    if args.staged {
+        return Err(ConfigError::plain(
+            "`verify --staged` is not available in this version of tiercheck",
+        )
+        .with_help("run `tiercheck verify` on the working tree")
+        .into());
+    }
+    let artifacts = collect(&path, &policy, args.tier.is_some())?;
+    if artifacts.is_empty() {
+        return Err(ConfigError::plain(format!(
+            "no .tier.yaml found in or above `{}`; run `tiercheck assess --write` or pass --tier",
+            path.display()
+        ))
+        .into());
+    }
+    let today = today()?;
+    let mut reports: Vec<ArtifactReport> = Vec::new();
+    for art in &artifacts {
+        let decision = decide(&policy, art.manifest(), args.tier.as_deref())
+            .map_err(|e| unclassified(e, art.manifest.as_ref().map(|m| m.path.as_path())))?;
+        let display = match &art.only {
+            Some(f) => shown(&art.root.join(f)),
+            None => shown(&art.root),
+        };
+        reports.push(evaluate(
+            &policy,
+            art,
+            decision,
+            display,
+            args.strict,
+            today,
+        ));
+    }
+    args.format.report(color).artifacts(&reports, out)?;
+    Ok(verdict(reports.iter().all(|r| r.passed)))
+}

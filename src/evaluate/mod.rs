@@ -1,0 +1,190 @@
+//! Evaluation: runs each requirement's checks on an artifact at a tier, applies levels and
+//! waivers, and produces the artifact's report.
+
+use serde::Serialize;
+
+use crate::artifact::Artifact;
+use crate::checks::{Ctx, Evidence, Finding, Status, combine};
+use crate::policy::{Level, Policy, RequirementDef};
+
+/// The result of one requirement.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementResult {
+    /// Requirement id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its level at the evaluated tier.
+    pub level: Level,
+    /// The outcome.
+    pub status: Status,
+    /// What the checks found.
+    pub evidence: Vec<Evidence>,
+    /// What to do, when the requirement is not met.
+    pub remediation: Option<String>,
+}
+
+/// How the tier was decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct TierDecision {
+    /// The tier evaluated.
+    pub tier: String,
+    /// A sentence on why.
+    pub reason: String,
+    /// The tier declared in the manifest (or `--tier`), if any.
+    pub declared: Option<String>,
+    /// The tier the answers imply, if answered.
+    pub classified: Option<String>,
+    /// True when the declared tier is lower than the answers imply.
+    pub under_classified: bool,
+}
+
+/// Everything tiercheck concluded about one artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactReport {
+    /// The artifact's folder (or file), as the user named it.
+    pub path: String,
+    /// The governing manifest, if any.
+    pub manifest: Option<String>,
+    /// The evaluated tier id.
+    pub tier: String,
+    /// The evaluated tier's name.
+    pub tier_name: String,
+    /// Why this tier.
+    pub reason: String,
+    /// The declared and classified tiers.
+    pub classification: TierDecision,
+    /// True when every required requirement passes (and, with `--strict`, every recommended
+    /// one) and the manifest is not under-classified.
+    pub passed: bool,
+    /// One result per requirement, in policy order.
+    pub requirements: Vec<RequirementResult>,
+    /// Secrets and personal data found.
+    pub findings: Vec<Finding>,
+}
+
+/// Evaluates every requirement of `policy` on `artifact` at `decision.tier`.
+pub fn evaluate(
+    policy: &Policy,
+    artifact: &Artifact,
+    decision: TierDecision,
+    display_path: String,
+    strict: bool,
+    today: chrono::NaiveDate,
+) -> ArtifactReport {
+    let tier = decision.tier.clone();
+    let ctx = Ctx {
+        policy,
+        artifact,
+        tier: &tier,
+        today,
+    };
+    let mut findings = Vec::new();
+    let requirements: Vec<RequirementResult> = policy
+        .requirements
+        .iter()
+        .map(|req| evaluate_requirement(req, &ctx, &mut findings))
+        .collect();
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+    });
+    findings.dedup();
+    let passed = !decision.under_classified
+        && requirements.iter().all(|r| match r.level {
+            Level::Required => matches!(r.status, Status::Pass | Status::Skip),
+            Level::Recommended => !strict || matches!(r.status, Status::Pass | Status::Skip),
+            Level::NotRequired => true,
+        });
+    ArtifactReport {
+        path: display_path,
+        manifest: artifact
+            .manifest
+            .as_ref()
+            .map(|m| crate::artifact::shown(&m.path)),
+        tier_name: policy
+            .tier(&tier)
+            .map(|t| t.name.clone())
+            .unwrap_or_default(),
+        tier,
+        reason: decision.reason.clone(),
+        classification: decision,
+        passed,
+        requirements,
+        findings,
+    }
+}
+
+fn evaluate_requirement(
+    req: &RequirementDef,
+    ctx: &Ctx<'_>,
+    findings: &mut Vec<Finding>,
+) -> RequirementResult {
+    let level = ctx.policy.level(req, ctx.tier);
+    let mut result = RequirementResult {
+        id: req.id.value.clone(),
+        title: req.title.clone(),
+        level,
+        status: Status::Skip,
+        evidence: Vec::new(),
+        remediation: None,
+    };
+    if level == Level::NotRequired {
+        return result;
+    }
+    let mut statuses = Vec::new();
+    for check in &req.checks {
+        let o = check.run(ctx);
+        statuses.push(o.status);
+        result.evidence.extend(o.evidence);
+        findings.extend(o.findings);
+    }
+    let mut status = combine(statuses);
+    let waiver = ctx
+        .artifact
+        .manifest()
+        .waivers
+        .iter()
+        .find(|w| w.requirement.value == req.id.value);
+    if let Some(w) = waiver {
+        let expires = chrono::NaiveDate::parse_from_str(&w.expires.value, "%Y-%m-%d").ok();
+        let line = Some(w.requirement.referenced.line());
+        let at = |e: Evidence| e.at(".tier.yaml", line);
+        match (status, expires) {
+            (Status::Pass, _) => result.evidence.push(at(Evidence::new(
+                "waiver",
+                "waiver-unused",
+                "the requirement passes without its waiver; remove the waiver",
+            ))),
+            (_, Some(day)) if day >= ctx.today => {
+                status = Status::Skip;
+                result.evidence.push(at(Evidence::new(
+                    "waiver",
+                    "waived",
+                    format!(
+                        "waived until {} by {}: {}",
+                        w.expires.value, w.approved_by, w.reason
+                    ),
+                )));
+            }
+            _ => {
+                status = Status::Fail;
+                result.evidence.push(at(Evidence::new(
+                    "waiver",
+                    "waiver-expired",
+                    format!(
+                        "the waiver approved by {} expired on {}",
+                        w.approved_by, w.expires.value
+                    ),
+                )));
+            }
+        }
+    }
+    if level == Level::Recommended && status == Status::Fail {
+        status = Status::Warn;
+    }
+    if !matches!(status, Status::Pass | Status::Skip) {
+        result.remediation = Some(req.remediation.trim().to_string());
+    }
+    result.status = status;
+    result
+}

@@ -1,0 +1,201 @@
+//! Reading policy files and layering `extends: default`.
+
+use std::path::{Path, PathBuf};
+
+use super::Policy;
+use crate::error::{ConfigError, Problem, yaml_problem};
+
+/// The default policy, embedded in the binary.
+pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
+
+/// Name under which the embedded policy appears in messages.
+pub const DEFAULT_POLICY_NAME: &str = "<built-in>/policies/default.yaml";
+
+/// Largest policy or manifest file tiercheck reads; larger ones are refused, not parsed.
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A file the policy was read from, kept for error locations.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    /// Path shown in messages.
+    pub path: PathBuf,
+    /// The text, for snippets.
+    pub text: String,
+}
+
+/// Reads a YAML configuration file, refusing huge, unreadable and non-UTF-8 ones.
+pub fn read_config_file(path: &Path, what: &str) -> Result<String, ConfigError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ConfigError::plain(format!("cannot read {what} {}: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Err(ConfigError::plain(format!(
+            "{what} {} is a directory, not a file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigError::plain(format!(
+            "{what} {} is {} bytes, more than the {} bytes a configuration file may have",
+            path.display(),
+            meta.len(),
+            MAX_CONFIG_BYTES
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| ConfigError::plain(format!("cannot read {what} {}: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let line = text[..offset].matches('\n').count() + 1;
+        let column = offset - text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+        ConfigError {
+            problems: vec![Problem::at(
+                format!("{what} is not valid UTF-8"),
+                path,
+                &text,
+                line,
+                column,
+            )],
+        }
+    })
+}
+
+fn parse(text: &str, path: &Path, origin: usize) -> Result<Policy, ConfigError> {
+    let mut policy: Policy = serde_saphyr::from_str(text).map_err(|e| ConfigError {
+        problems: vec![yaml_problem(&e, path, text)],
+    })?;
+    for t in &mut policy.tiers {
+        t.origin = origin;
+    }
+    for q in &mut policy.questions {
+        q.origin = origin;
+    }
+    for r in &mut policy.classification {
+        r.origin = origin;
+    }
+    for r in &mut policy.requirements {
+        r.origin = origin;
+    }
+    Ok(policy)
+}
+
+/// Parses and validates the embedded default policy.
+pub fn load_default() -> Result<Policy, ConfigError> {
+    load_text(DEFAULT_POLICY, Path::new(DEFAULT_POLICY_NAME))
+}
+
+/// Parses and validates the policy in `path`, layering it over the default when it says
+/// `extends: default`.
+pub fn load_file(path: &Path) -> Result<Policy, ConfigError> {
+    let text = read_config_file(path, "policy")?;
+    load_text(&text, path)
+}
+
+/// Parses and validates a policy given as text; `path` names it in messages.
+pub fn load_text(text: &str, path: &Path) -> Result<Policy, ConfigError> {
+    let own = parse(text, path, 0)?;
+    let own_source = PolicySource {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    };
+    let policy = match &own.extends {
+        None => {
+            let mut p = own;
+            p.sources = vec![own_source];
+            p
+        }
+        Some(ext) if ext.value == "default" => {
+            let mut base = parse(DEFAULT_POLICY, Path::new(DEFAULT_POLICY_NAME), 0)?;
+            base.sources = vec![PolicySource {
+                path: PathBuf::from(DEFAULT_POLICY_NAME),
+                text: DEFAULT_POLICY.to_string(),
+            }];
+            merge(&mut base, own, own_source);
+            base
+        }
+        Some(ext) => {
+            return Err(ConfigError {
+                problems: vec![
+                    Problem::at(
+                        format!("unknown policy `{}` in `extends`", ext.value),
+                        path,
+                        text,
+                        ext.referenced.line() as usize,
+                        ext.referenced.column() as usize,
+                    )
+                    .help("the only policy a file can extend is `default`"),
+                ],
+            });
+        }
+    };
+    super::validate::validate(&policy)?;
+    Ok(policy)
+}
+
+/// Replaces items of `base` with those of `over` that share their id, and appends new ones.
+fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
+    let origin = base.sources.len();
+    base.sources.push(source);
+    base.version = over.version;
+    base.extends = over.extends;
+    macro_rules! merge_by_id {
+        ($field:ident) => {
+            for mut item in over.$field {
+                item.origin = origin;
+                match base.$field.iter_mut().find(|b| b.id.value == item.id.value) {
+                    Some(slot) => *slot = item,
+                    None => base.$field.push(item),
+                }
+            }
+        };
+    }
+    merge_by_id!(tiers);
+    merge_by_id!(questions);
+    merge_by_id!(classification);
+    merge_by_id!(requirements);
+    if over.engineers.is_some() {
+        base.engineers = over.engineers;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_loads() {
+        let p = load_default().expect("default policy is valid");
+        assert_eq!(p.tier_ids(), ["T1", "T2", "T3", "T4"]);
+        assert_eq!(p.requirements.len(), 10);
+    }
+
+    #[test]
+    fn extends_replaces_by_id_and_appends() {
+        let text = r#"
+version: 1
+extends: default
+tiers:
+  - id: T1
+    name: Sandbox
+requirements:
+  - id: license-header
+    title: License header
+    remediation: add one
+    levels: {T1: not_required, T2: not_required, T3: recommended, T4: required}
+    checks:
+      - kind: file-exists
+        globs: [LICENSE]
+"#;
+        let p = load_text(text, Path::new("p.yaml")).unwrap();
+        assert_eq!(p.tier("T1").unwrap().name, "Sandbox");
+        assert_eq!(p.tiers.len(), 4);
+        assert_eq!(p.requirements.len(), 11);
+    }
+
+    #[test]
+    fn unknown_extends_is_located() {
+        let e = load_text("version: 1\nextends: corp\n", Path::new("p.yaml")).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("p.yaml:2:10"), "{s}");
+    }
+}

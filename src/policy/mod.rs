@@ -1,0 +1,265 @@
+//! The policy: tiers, classification questions and rules, requirements and the checks behind
+//! them. Parsed strictly from YAML (`load`), layered with `extends: default`, then validated
+//! once (`validate`) so the rest of the program can trust it.
+
+mod load;
+mod validate;
+
+pub use load::{
+    DEFAULT_POLICY, PolicySource, load_default, load_file, load_text, read_config_file,
+};
+pub use validate::Validator;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::checks::CheckSpec;
+
+/// A YAML string that remembers where it was written.
+pub type Sp<T> = Spanned<T>;
+
+/// How much a requirement matters at a tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Must pass; a failure sets exit code 1.
+    Required,
+    /// Should pass; a failure is a warning (exit code 1 only with `--strict`).
+    Recommended,
+    /// Not evaluated at this tier.
+    NotRequired,
+}
+
+impl Level {
+    /// The mark used in the matrix: ✓ required, ! recommended, – not required.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Level::Required => "✓",
+            Level::Recommended => "!",
+            Level::NotRequired => "–",
+        }
+    }
+}
+
+/// A policy as written in YAML (and, after `load`, merged with what it extends).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Format version of the policy file; 1.
+    pub version: u32,
+    /// `default` to start from the embedded default policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<Sp<String>>,
+    /// Tiers from least to most demanding.
+    #[serde(default)]
+    pub tiers: Vec<TierDef>,
+    /// The classification questionnaire.
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    /// Rules from answers to tier; the first that matches wins.
+    #[serde(default)]
+    pub classification: Vec<Rule>,
+    /// Who counts as an engineer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engineers: Option<Engineers>,
+    /// The requirements and the checks behind them.
+    #[serde(default)]
+    pub requirements: Vec<RequirementDef>,
+    /// Which loaded file each item came from (index into the loader's sources).
+    #[serde(skip)]
+    pub sources: Vec<PolicySource>,
+}
+
+/// One tier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierDef {
+    /// Short id such as `T3`.
+    pub id: Sp<String>,
+    /// Human name such as `External/Shared`.
+    pub name: String,
+    /// One sentence on what belongs in this tier.
+    #[serde(default)]
+    pub description: String,
+    #[serde(skip)]
+    pub origin: usize,
+}
+
+/// One classification question.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Id used in the manifest and on the command line (`audience`, `data`).
+    pub id: Sp<String>,
+    /// The question as asked interactively.
+    pub prompt: String,
+    /// The possible answers.
+    pub answers: Vec<Answer>,
+    #[serde(skip)]
+    pub origin: usize,
+}
+
+/// One answer to a question.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// Id as written in the manifest.
+    pub id: Sp<String>,
+    /// Human label shown in the questionnaire.
+    pub label: String,
+    /// One line of help shown beside the label.
+    #[serde(default)]
+    pub help: String,
+}
+
+/// A classification rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id; a policy that extends another replaces a rule by giving its id again.
+    pub id: Sp<String>,
+    /// Why the rule exists, shown in the classification reason.
+    pub description: String,
+    /// Question id → answers that match. Every named question must match.
+    #[serde(default)]
+    pub when: BTreeMap<String, Vec<Sp<String>>>,
+    /// The tier this rule assigns.
+    pub tier: Sp<String>,
+    #[serde(skip)]
+    pub origin: usize,
+}
+
+/// Who counts as an engineer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Engineers {
+    /// Exact emails or handles.
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Email domains (`corp.example`); subdomains match too.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Regular expressions matched against the whole identity.
+    #[serde(default)]
+    pub patterns: Vec<Sp<String>>,
+}
+
+/// A requirement, its level per tier and the checks that decide it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementDef {
+    /// Stable id (`ownership`, `human-review`, ...).
+    pub id: Sp<String>,
+    /// Short title for the matrix.
+    pub title: String,
+    /// What the requirement asks for.
+    #[serde(default)]
+    pub description: String,
+    /// What to do when it fails.
+    pub remediation: String,
+    /// Level per tier id; every tier must be given.
+    pub levels: BTreeMap<String, Level>,
+    /// The checks; the requirement passes when all of them pass.
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+    #[serde(skip)]
+    pub origin: usize,
+}
+
+impl Policy {
+    /// Position of a tier id in the ordered tier list (higher is stricter).
+    pub fn tier_rank(&self, id: &str) -> Option<usize> {
+        self.tiers.iter().position(|t| t.id.value == id)
+    }
+
+    /// The tier with the given id.
+    pub fn tier(&self, id: &str) -> Option<&TierDef> {
+        self.tiers.iter().find(|t| t.id.value == id)
+    }
+
+    /// The question with the given id.
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id.value == id)
+    }
+
+    /// Ids of all tiers, in order.
+    pub fn tier_ids(&self) -> Vec<&str> {
+        self.tiers.iter().map(|t| t.id.value.as_str()).collect()
+    }
+
+    /// The level of a requirement at a tier (`not_required` if the policy is silent, which
+    /// validation forbids).
+    pub fn level(&self, req: &RequirementDef, tier: &str) -> Level {
+        req.levels.get(tier).copied().unwrap_or(Level::NotRequired)
+    }
+}
+
+impl Question {
+    /// Ids of all answers, in order.
+    pub fn answer_ids(&self) -> Vec<&str> {
+        self.answers.iter().map(|a| a.id.value.as_str()).collect()
+    }
+}
+
+impl Engineers {
+    /// Whether the policy names no engineers at all (so engineer checks cannot decide).
+    pub fn is_empty(&self) -> bool {
+        self.emails.is_empty() && self.domains.is_empty() && self.patterns.is_empty()
+    }
+
+    /// Whether `who` (an email, a handle, or `Name <email>`) is an engineer.
+    pub fn matches(&self, who: &str) -> bool {
+        let id = identity(who);
+        if id.is_empty() {
+            return false;
+        }
+        if self.emails.iter().any(|e| identity(e) == id) {
+            return true;
+        }
+        if let Some((_, domain)) = id.rsplit_once('@') {
+            let hit = self.domains.iter().any(|d| {
+                let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+                domain == d || domain.ends_with(&format!(".{d}"))
+            });
+            if hit {
+                return true;
+            }
+        }
+        self.patterns.iter().any(|p| {
+            regex::Regex::new(&format!("^(?:{})$", p.value)).is_ok_and(|re| re.is_match(&id))
+        })
+    }
+}
+
+/// Normalises an identity for comparison: the email inside `Name <email>`, trimmed,
+/// lowercased, without a leading `@` on handles.
+pub fn identity(who: &str) -> String {
+    let who = who.trim();
+    let inner = match (who.rfind('<'), who.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &who[a + 1..b],
+        _ => who,
+    };
+    inner.trim().trim_start_matches('@').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engineers_by_email_domain_and_pattern() {
+        let e: Engineers = serde_saphyr::from_str(
+            "emails: [Bob@Corp.example]\ndomains: [eng.corp.example]\npatterns: ['.*-dev']\n",
+        )
+        .unwrap();
+        assert!(e.matches("bob@corp.example"));
+        assert!(e.matches("Bob B <BOB@corp.example>"));
+        assert!(e.matches("amy@eng.corp.example"));
+        assert!(e.matches("amy@team.eng.corp.example"));
+        assert!(!e.matches("amy@notengcorp.example"));
+        assert!(e.matches("@amy-dev"));
+        assert!(!e.matches("jane@corp.example"));
+    }
+}

@@ -1,0 +1,275 @@
+//! The table report for people: the matrix with ✓ ✗ ! – marks, then for each requirement
+//! that is not met, its evidence and what to do.
+
+use std::io::{self, Write};
+
+use colored::{ColoredString, Colorize};
+
+use super::Report;
+use crate::checks::{Evidence, Status};
+use crate::evaluate::ArtifactReport;
+use crate::policy::{Level, Policy};
+
+/// Plain or colored text tables.
+pub struct Table {
+    /// Whether to emit ANSI colors.
+    pub color: bool,
+}
+
+impl Table {
+    fn paint(&self, s: &str, f: impl Fn(&str) -> ColoredString) -> String {
+        if self.color {
+            f(s).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn status_mark(&self, status: Status, level: Level) -> String {
+        match status {
+            Status::Pass => self.paint("✓", |s| s.green()),
+            Status::Fail => self.paint("✗", |s| s.red().bold()),
+            Status::Error => self.paint("✗", |s| s.magenta().bold()),
+            Status::Warn => self.paint("!", |s| s.yellow().bold()),
+            Status::Skip if level == Level::NotRequired => self.paint("–", |s| s.dimmed()),
+            Status::Skip => self.paint("–", |s| s.cyan()),
+        }
+    }
+
+    fn status_word(&self, status: Status, level: Level) -> String {
+        let word = match (status, level) {
+            (Status::Skip, Level::NotRequired) => "not required",
+            (Status::Skip, _) => "waived",
+            (Status::Error, _) => "error",
+            (s, _) => s.as_str(),
+        };
+        match status {
+            Status::Pass => self.paint(word, |s| s.green()),
+            Status::Fail => self.paint(word, |s| s.red().bold()),
+            Status::Error => self.paint(word, |s| s.magenta().bold()),
+            Status::Warn => self.paint(word, |s| s.yellow()),
+            Status::Skip => self.paint(word, |s| s.dimmed()),
+        }
+    }
+}
+
+fn location(e: &Evidence) -> String {
+    match (&e.path, e.line) {
+        (Some(p), Some(l)) => format!(" ({p}:{l})"),
+        (Some(p), None) => format!(" ({p})"),
+        _ => String::new(),
+    }
+}
+
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(indent);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+impl Report for Table {
+    fn matrix(&self, policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
+        let id_w = policy
+            .requirements
+            .iter()
+            .map(|r| r.id.value.chars().count())
+            .max()
+            .unwrap_or(2);
+        let title_w = policy
+            .requirements
+            .iter()
+            .map(|r| r.title.chars().count())
+            .max()
+            .unwrap_or(5);
+        let tiers = policy.tier_ids();
+        let tier_w = tiers
+            .iter()
+            .map(|t| t.chars().count())
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        write!(out, "{:id_w$}  {:title_w$}", "id", "Requirement")?;
+        for t in &tiers {
+            write!(
+                out,
+                "  {}",
+                self.paint(&format!("{t:^tier_w$}"), |s| s.bold())
+            )?;
+        }
+        writeln!(out)?;
+        for r in &policy.requirements {
+            write!(out, "{:id_w$}  {:title_w$}", r.id.value, r.title)?;
+            for t in &tiers {
+                let level = policy.level(r, t);
+                let mark = format!("{:^tier_w$}", level.mark());
+                let painted = match level {
+                    Level::Required => self.paint(&mark, |s| s.green()),
+                    Level::Recommended => self.paint(&mark, |s| s.yellow()),
+                    Level::NotRequired => self.paint(&mark, |s| s.dimmed()),
+                };
+                write!(out, "  {painted}")?;
+            }
+            writeln!(out)?;
+        }
+        writeln!(out)?;
+        for t in &policy.tiers {
+            writeln!(out, "{} {}: {}", t.id.value, t.name, t.description.trim())?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "✓ required   ! recommended (a warning unless --strict)   – not required"
+        )
+    }
+
+    fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()> {
+        for (i, r) in reports.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            self.artifact(r, out)?;
+        }
+        if reports.len() > 1 {
+            let failed = reports.iter().filter(|r| !r.passed).count();
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} artifacts verified: {} passed, {} failed",
+                reports.len(),
+                reports.len() - failed,
+                failed
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Table {
+    fn artifact(&self, r: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {
+        let manifest = r
+            .manifest
+            .as_deref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_else(|| " (no .tier.yaml)".into());
+        writeln!(out, "{}{}", self.paint(&r.path, |s| s.bold()), manifest)?;
+        let tier = format!("{} {}", r.tier, r.tier_name);
+        writeln!(
+            out,
+            "Tier {}: {}",
+            self.paint(&tier, |s| s.bold()),
+            r.reason
+        )?;
+        if r.classification.under_classified {
+            writeln!(
+                out,
+                "{} the manifest declares a lower tier than its answers imply; requirements are checked at {}",
+                self.paint("✗ under-classified:", |s| s.red().bold()),
+                r.tier
+            )?;
+        }
+        writeln!(out)?;
+        let id_w = r
+            .requirements
+            .iter()
+            .map(|q| q.id.chars().count())
+            .max()
+            .unwrap_or(2);
+        let title_w = r
+            .requirements
+            .iter()
+            .map(|q| q.title.chars().count())
+            .max()
+            .unwrap_or(5);
+        for q in &r.requirements {
+            let level = match q.level {
+                Level::Required => "required",
+                Level::Recommended => "recommended",
+                Level::NotRequired => "",
+            };
+            writeln!(
+                out,
+                "  {} {:id_w$}  {:title_w$}  {:11}  {}",
+                self.status_mark(q.status, q.level),
+                q.id,
+                q.title,
+                level,
+                self.status_word(q.status, q.level)
+            )?;
+        }
+        let open: Vec<_> = r
+            .requirements
+            .iter()
+            .filter(|q| matches!(q.status, Status::Fail | Status::Error | Status::Warn))
+            .collect();
+        for q in &open {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} {} — {}",
+                self.status_mark(q.status, q.level),
+                self.paint(&q.id, |s| s.bold()),
+                q.title
+            )?;
+            for e in &q.evidence {
+                writeln!(out, "    - {}{} [{}]", e.message, location(e), e.signal)?;
+            }
+            if let Some(fix) = &q.remediation {
+                let text = wrap(fix, 84, "      ");
+                writeln!(out, "    {}", self.paint("fix:", |s| s.cyan().bold()))?;
+                write!(out, "{text}")?;
+            }
+        }
+        if !r.findings.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "Findings:")?;
+            for f in &r.findings {
+                writeln!(
+                    out,
+                    "    {}:{}:{}  {}  {}  {}",
+                    f.path, f.line, f.column, f.category, f.rule_id, f.redacted
+                )?;
+            }
+        }
+        writeln!(out)?;
+        let not_met = |lvl: Level| {
+            r.requirements
+                .iter()
+                .filter(|q| {
+                    q.level == lvl
+                        && matches!(q.status, Status::Fail | Status::Error | Status::Warn)
+                })
+                .count()
+        };
+        let (req_open, rec_open) = (not_met(Level::Required), not_met(Level::Recommended));
+        let verdict = if r.passed {
+            self.paint("PASS", |s| s.green().bold())
+        } else {
+            self.paint("FAIL", |s| s.red().bold())
+        };
+        let mut parts = vec![format!("{req_open} required not met")];
+        if rec_open > 0 {
+            parts.push(format!("{rec_open} recommended not met"));
+        }
+        if r.classification.under_classified {
+            parts.push("under-classified".into());
+        }
+        writeln!(out, "{verdict} at {}: {}", r.tier, parts.join(", "))
+    }
+}
