@@ -152,7 +152,16 @@ pub fn yaml_problem(err: &serde_saphyr::Error, file: &Path, source: &str) -> Pro
         .location()
         .map(|l| (l.line() as usize, l.column() as usize))
         .unwrap_or((0, 0));
+    if let serde_saphyr::Error::Budget { .. } = inner {
+        message = format!("too large or too deeply nested to read safely ({message})");
+    }
     let mut problem = Problem::at(message, file, source, line, column);
+    if let serde_saphyr::Error::Budget { .. } = inner {
+        problem.help = Some(
+            "tiercheck reads YAML from repositories under fixed input budgets; split or shorten the file"
+                .into(),
+        );
+    }
     if let serde_saphyr::Error::SerdeUnknownField {
         field, expected, ..
     } = inner

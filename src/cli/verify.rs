@@ -142,8 +142,11 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
     }
     let artifacts = collect(&path, &policy, args.tier.is_some())?;
     if artifacts.is_empty() {
-        return Err(ConfigError::plain(format!(
-            "no .tier.yaml found in or above `{}`; run `tiercheck assess --write` or pass --tier",
+        return Err(ConfigError::plain(
+            "no .tier.yaml found; run `tiercheck assess --write` or pass --tier",
+        )
+        .with_help(format!(
+            "looked in `{}` and the folders above it, up to the repository root",
             path.display()
         ))
         .into());

@@ -20,6 +20,10 @@ pub struct RequirementResult {
     pub status: Status,
     /// What the checks found.
     pub evidence: Vec<Evidence>,
+    /// The status of the check (or waiver) behind each evidence item, in the same order; the
+    /// table marks each line with it.
+    #[serde(skip)]
+    pub evidence_status: Vec<Status>,
     /// What to do, when the requirement is not met.
     pub remediation: Option<String>,
 }
@@ -126,6 +130,7 @@ fn evaluate_requirement(
         level,
         status: Status::Skip,
         evidence: Vec::new(),
+        evidence_status: Vec::new(),
         remediation: None,
     };
     if level == Level::NotRequired {
@@ -135,6 +140,9 @@ fn evaluate_requirement(
     for check in &req.checks {
         let o = check.run(ctx);
         statuses.push(o.status);
+        result
+            .evidence_status
+            .extend(std::iter::repeat_n(o.status, o.evidence.len()));
         result.evidence.extend(o.evidence);
         findings.extend(o.findings);
     }
@@ -149,6 +157,12 @@ fn evaluate_requirement(
         let expires = chrono::NaiveDate::parse_from_str(&w.expires.value, "%Y-%m-%d").ok();
         let line = Some(w.requirement.referenced.line());
         let at = |e: Evidence| e.at(".tier.yaml", line);
+        let waiver_status = match (status, expires) {
+            (Status::Pass, _) => Status::Warn,
+            (_, Some(day)) if day >= ctx.today => Status::Skip,
+            _ => Status::Fail,
+        };
+        result.evidence_status.push(waiver_status);
         match (status, expires) {
             (Status::Pass, _) => result.evidence.push(at(Evidence::new(
                 "waiver",

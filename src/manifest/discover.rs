@@ -16,7 +16,8 @@ pub fn find_governing(path: &Path) -> Option<PathBuf> {
     let mut dir = Some(start.as_path());
     while let Some(d) = dir {
         let candidate = d.join(MANIFEST_FILE);
-        if candidate.is_file() {
+        // Anything named .tier.yaml counts, so a folder of that name is reported, not skipped.
+        if candidate.exists() {
             return Some(candidate);
         }
         if d.join(".git").exists() {

@@ -244,18 +244,28 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
     );
     let tier_ids = policy.tier_ids();
     for req in &policy.requirements {
-        for t in &tier_ids {
-            if !req.levels.contains_key(*t) {
-                v.error(
-                    req.origin,
-                    &req.id,
-                    format!("requirement `{}` has no level for tier `{t}`", req.id.value),
-                )
-                .help = Some(format!(
-                    "give `levels:` an entry for every tier: `{}`",
-                    tier_ids.join("`, `")
-                ));
-            }
+        let missing: Vec<&str> = tier_ids
+            .iter()
+            .copied()
+            .filter(|t| !req.levels.contains_key(*t))
+            .collect();
+        if !missing.is_empty() {
+            let (noun, list) = match missing.as_slice() {
+                [one] => ("tier", format!("`{one}`")),
+                many => ("tiers", format!("`{}`", many.join("`, `"))),
+            };
+            v.error(
+                req.origin,
+                &req.id,
+                format!(
+                    "requirement `{}` has no level for {noun} {list}",
+                    req.id.value
+                ),
+            )
+            .help = Some(format!(
+                "give `levels:` an entry for every tier (`{}`): `required`, `recommended` or `not_required`",
+                tier_ids.join("`, `")
+            ));
         }
         for t in req.levels.keys() {
             if !tier_ids.contains(&t.as_str()) {
@@ -313,7 +323,7 @@ mod tests {
         let s = problems(
             "version: 1\nextends: default\nrequirements:\n  - id: ownership\n    title: t\n    remediation: r\n    levels: {T1: required}\n    checks:\n      - kind: manifest-field\n        field: owner\n",
         );
-        assert!(s.contains("has no level for tier `T2`"), "{s}");
+        assert!(s.contains("has no level for tiers `T2`, `T3`, `T4`"), "{s}");
         assert!(s.contains("p.yaml:4:9"), "{s}");
     }
 

@@ -34,7 +34,11 @@ fn artifact(r: &ArtifactReport, with_schema: bool) -> Value {
 }
 
 fn write(out: &mut dyn Write, v: &Value) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, v).map_err(|e| match e.io_error_kind() {
+        // Keep the kind so a closed pipe (`| head`) ends the run quietly.
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::other(e),
+    })?;
     writeln!(out)
 }
 

@@ -105,28 +105,32 @@ impl Report for Table {
             .max()
             .unwrap_or(2)
             .max(2);
-        write!(out, "{:id_w$}  {:title_w$}", "id", "Requirement")?;
+        // Cells are padded outside the color codes so lines can be trimmed at the end.
+        let centered = |text: &str, painted: String| {
+            let free = tier_w.saturating_sub(text.chars().count());
+            let left = free / 2;
+            format!("{}{painted}{}", " ".repeat(left), " ".repeat(free - left))
+        };
+        let mut line = format!("{:id_w$}  {:title_w$}", "id", "Requirement");
         for t in &tiers {
-            write!(
-                out,
-                "  {}",
-                self.paint(&format!("{t:^tier_w$}"), |s| s.bold())
-            )?;
+            line.push_str("  ");
+            line.push_str(&centered(t, self.paint(t, |s| s.bold())));
         }
-        writeln!(out)?;
+        writeln!(out, "{}", line.trim_end())?;
         for r in &policy.requirements {
-            write!(out, "{:id_w$}  {:title_w$}", r.id.value, r.title)?;
+            let mut line = format!("{:id_w$}  {:title_w$}", r.id.value, r.title);
             for t in &tiers {
                 let level = policy.level(r, t);
-                let mark = format!("{:^tier_w$}", level.mark());
+                let mark = level.mark();
                 let painted = match level {
-                    Level::Required => self.paint(&mark, |s| s.green()),
-                    Level::Recommended => self.paint(&mark, |s| s.yellow()),
-                    Level::NotRequired => self.paint(&mark, |s| s.dimmed()),
+                    Level::Required => self.paint(mark, |s| s.green()),
+                    Level::Recommended => self.paint(mark, |s| s.yellow()),
+                    Level::NotRequired => self.paint(mark, |s| s.dimmed()),
                 };
-                write!(out, "  {painted}")?;
+                line.push_str("  ");
+                line.push_str(&centered(mark, painted));
             }
-            writeln!(out)?;
+            writeln!(out, "{}", line.trim_end())?;
         }
         writeln!(out)?;
         for t in &policy.tiers {
@@ -227,8 +231,18 @@ impl Table {
                 self.paint(&q.id, |s| s.bold()),
                 q.title
             )?;
-            for e in &q.evidence {
-                writeln!(out, "    - {}{} [{}]", e.message, location(e), e.signal)?;
+            for (i, e) in q.evidence.iter().enumerate() {
+                let mark = match q.evidence_status.get(i) {
+                    Some(s) => self.status_mark(*s, Level::Required),
+                    None => "-".to_string(),
+                };
+                writeln!(
+                    out,
+                    "    {mark} {}{} [{}]",
+                    e.message,
+                    location(e),
+                    e.signal
+                )?;
             }
             if let Some(fix) = &q.remediation {
                 let text = wrap(fix, 84, "      ");

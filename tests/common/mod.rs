@@ -1,0 +1,131 @@
+//! Helpers shared by the integration tests: a fixture folder in a temp dir and the real
+//! binary with a reproducible environment.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The date every test runs on (waivers and reviews are judged against it).
+pub const TODAY: &str = "2026-11-28";
+
+/// The tiercheck binary with a fixed date, no colors and no policy from the environment.
+pub fn tiercheck() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tiercheck"));
+    c.env("TIERCHECK_TODAY", TODAY)
+        .env_remove("NO_COLOR")
+        .env_remove("TIERCHECK_POLICY")
+        .env_remove("RUST_BACKTRACE");
+    c
+}
+
+/// A fixture folder in a temp dir, removed when dropped.
+pub struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// An empty fixture.
+    pub fn new() -> Self {
+        Fixture {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// An empty fixture that is the top of a git repository (a `.git` folder stops manifest
+    /// discovery from climbing into the temp dir's parents).
+    pub fn repo() -> Self {
+        let f = Fixture::new();
+        std::fs::create_dir_all(f.path().join(".git")).unwrap();
+        f
+    }
+
+    /// The fixture's root, canonicalised (macOS temp dirs are symlinks).
+    pub fn path(&self) -> PathBuf {
+        std::fs::canonicalize(self.dir.path()).unwrap()
+    }
+
+    /// Writes a file (creating folders) and returns its path.
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// Reads a file as text.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// tiercheck run in the fixture's root.
+    pub fn cmd(&self) -> Command {
+        let mut c = tiercheck();
+        c.current_dir(self.path());
+        c
+    }
+}
+
+/// A policy over the default whose requirements can all be met by generic checks: each
+/// requirement that needs a check kind this version may not have is redefined (same id,
+/// same levels as PRODUCT.md) to look for a `README.md` in the artifact itself. Ownership and engineer-sponsor
+/// keep their default checks.
+pub const GENERIC_POLICY: &str = r#"version: 1
+extends: default
+engineers:
+  domains: [eng.example]
+requirements:
+  - id: human-review
+    title: Human review of output
+    remediation: Add a README.md.
+    levels: {T1: required, T2: required, T3: required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+  - id: approved-ai-tools
+    title: Use only approved AI tools
+    remediation: Add a README.md.
+    levels: {T1: required, T2: required, T3: required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+  - id: no-secrets-in-prompts
+    title: No secrets in prompts
+    remediation: Add a README.md.
+    levels: {T1: required, T2: required, T3: required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+  - id: no-customer-data-in-prompts
+    title: No customer or sensitive data in prompts
+    remediation: Add a README.md.
+    levels: {T1: required, T2: required, T3: required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+  - id: code-review
+    title: Engineering code review
+    remediation: Add a README.md.
+    levels: {T1: not_required, T2: required, T3: required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+  - id: sast-secret-detection
+    title: SAST and secret detection
+    remediation: Add a README.md.
+    levels: {T1: not_required, T2: required, T3: required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+  - id: dependency-scanning
+    title: Dependency scanning
+    remediation: Add a README.md.
+    levels: {T1: not_required, T2: required, T3: required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+  - id: ssdlc
+    title: Full SSDLC and quality gates
+    remediation: Add a README.md.
+    levels: {T1: not_required, T2: not_required, T3: not_required, T4: required}
+    checks: [{kind: file-exists, signal: readme, globs: [README.md], repo_root: false}]
+"#;
+
+/// Parses stdout as JSON.
+pub fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+/// Replaces a fixture's absolute path in output by `[TMP]`.
+pub fn normalise(text: &str, root: &Path) -> String {
+    text.replace(&root.display().to_string(), "[TMP]")
+}
