@@ -162,6 +162,17 @@ pub fn yaml_problem(err: &serde_saphyr::Error, file: &Path, source: &str) -> Pro
                 .into(),
         );
     }
+    if let serde_saphyr::Error::SerdeUnknownVariant {
+        variant, expected, ..
+    } = inner
+    {
+        problem.message = format!("unknown value `{variant}`");
+        let list = expected.join("`, `");
+        problem.help = Some(match did_you_mean(variant, expected.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? (valid values: `{list}`)"),
+            None => format!("valid values: `{list}`"),
+        });
+    }
     if let serde_saphyr::Error::SerdeUnknownField {
         field, expected, ..
     } = inner

@@ -140,7 +140,19 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             match e.downcast_ref::<ConfigError>() {
-                Some(c) => eprintln!("{c}"),
+                Some(c) => {
+                    // Files are named as the user would type them: relative to the working
+                    // folder when below it.
+                    let mut c = c.clone();
+                    for p in &mut c.problems {
+                        if let Some(loc) = &mut p.location
+                            && loc.file.is_absolute()
+                        {
+                            loc.file = PathBuf::from(shown(&loc.file));
+                        }
+                    }
+                    eprintln!("{c}");
+                }
                 None => eprintln!("error: {e:#}"),
             }
             ExitCode::from(2)

@@ -238,13 +238,22 @@ pub fn validate(m: &LoadedManifest, policy: &Policy) -> Result<(), ConfigError> 
     if let Some(v) = man.version
         && v != 1
     {
-        problems.push(Problem::at(
-            format!("unsupported manifest version {v}; this tiercheck reads version 1"),
-            &m.path,
-            &m.text,
-            0,
-            0,
-        ));
+        // `version` is a plain number (not spanned); find its line in the text.
+        let line = m
+            .text
+            .lines()
+            .position(|l| l.starts_with("version:"))
+            .map_or(0, |i| i + 1);
+        problems.push(
+            Problem::at(
+                format!("unsupported manifest version {v}; this tiercheck reads version 1"),
+                &m.path,
+                &m.text,
+                line,
+                if line > 0 { 10 } else { 0 },
+            )
+            .help("write `version: 1`"),
+        );
     }
     let mut check_answer = |qid: &str, ans: &Sp<String>| match policy.question(qid) {
         None => {

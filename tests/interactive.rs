@@ -1,0 +1,90 @@
+//! `tiercheck assess` asking its questions on a terminal. The test opens its own
+//! pseudo-terminal, so it runs the same way in CI, where there is no terminal.
+#![cfg(unix)]
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::Fixture;
+use expectrl::{Eof, Expect, Session};
+
+const DOWN: &str = "\x1b[B";
+const ENTER: &str = "\r";
+
+fn spawn(f: &Fixture, args: &[&str]) -> expectrl::session::OsSession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tiercheck"));
+    cmd.current_dir(f.path())
+        .env("TIERCHECK_TODAY", common::TODAY)
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("TIERCHECK_POLICY")
+        .args(args);
+    let mut s = Session::spawn(cmd).expect("spawn on a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    s
+}
+
+fn exit_code(s: &expectrl::session::OsSession) -> i32 {
+    match s.get_process().wait().expect("wait") {
+        expectrl::process::unix::WaitStatus::Exited(_, code) => code,
+        other => panic!("tiercheck did not exit normally: {other:?}"),
+    }
+}
+
+#[test]
+fn questionnaire_with_arrow_keys_prints_the_tier() {
+    let f = Fixture::repo();
+    let mut s = spawn(&f, &["--color", "never", "assess"]);
+    s.expect("Who will use the output of this code?").unwrap();
+    // The help text of each answer is shown beside its label.
+    s.expect("Customers, partners or anyone outside the company")
+        .unwrap();
+    // Only me → Employees → People outside the company.
+    s.send(DOWN).unwrap();
+    s.send(DOWN).unwrap();
+    s.send(ENTER).unwrap();
+    s.expect("What data does it touch?").unwrap();
+    s.send(ENTER).unwrap(); // No real data.
+    s.expect(
+        "Tier T3 External/Shared: audience 'external' → T3 (rule: shared outside the company)",
+    )
+    .unwrap();
+    s.expect("FAIL at T3").unwrap();
+    s.expect(Eof).unwrap();
+    assert_eq!(exit_code(&s), 1);
+}
+
+#[test]
+fn questionnaire_asks_only_what_the_flags_leave_open_and_writes_it() {
+    let f = Fixture::repo();
+    let mut s = spawn(
+        &f,
+        &["--color", "never", "assess", "--audience", "me", "--write"],
+    );
+    s.expect("What data does it touch?").unwrap();
+    // No real data → Synthetic → Internal data.
+    s.send(DOWN).unwrap();
+    s.send(DOWN).unwrap();
+    s.send(ENTER).unwrap();
+    s.expect("Tier T2 Internal Tool: audience 'me', data 'internal' → T2")
+        .unwrap();
+    s.expect(Eof).unwrap();
+    assert_eq!(exit_code(&s), 1);
+    let text = f.read(".tier.yaml");
+    assert!(text.contains("audience: me\n"), "{text}");
+    assert!(text.contains("data: internal\n"), "{text}");
+}
+
+#[test]
+fn escape_stops_the_questionnaire_with_exit_2() {
+    let f = Fixture::repo();
+    let mut s = spawn(&f, &["assess"]);
+    s.expect("Who will use the output of this code?").unwrap();
+    s.send("\x1b").unwrap();
+    s.expect("questionnaire stopped").unwrap();
+    s.expect(Eof).unwrap();
+    assert_eq!(exit_code(&s), 2);
+    assert!(!f.path().join(".tier.yaml").exists());
+}
