@@ -88,3 +88,29 @@ fn escape_stops_the_questionnaire_with_exit_2() {
     assert_eq!(exit_code(&s), 2);
     assert!(!f.path().join(".tier.yaml").exists());
 }
+
+fn output_on_a_terminal(no_color: bool) -> String {
+    let f = Fixture::new();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tiercheck"));
+    cmd.current_dir(f.path())
+        .env("TERM", "xterm-256color")
+        .arg("matrix");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    let mut s = Session::spawn(cmd).expect("spawn on a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    let found = s.expect(Eof).unwrap();
+    String::from_utf8_lossy(found.as_bytes()).into_owned()
+}
+
+#[test]
+fn table_is_colored_on_a_terminal_unless_no_color() {
+    let colored = output_on_a_terminal(false);
+    assert!(colored.contains("\x1b[32m✓"), "{colored}");
+    let plain = output_on_a_terminal(true);
+    assert!(plain.contains("ownership"), "{plain}");
+    assert!(!plain.contains('\x1b'), "{plain}");
+}
