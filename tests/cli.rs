@@ -817,3 +817,56 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(status.success(), "{status:?}: {err}");
     assert!(err.is_empty(), "{err}");
 }
+
+#[test]
+fn the_readme_first_command_prints_the_matrix_of_this_repository() {
+    // `cargo run --release -- verify .` on a clean clone: tiercheck's own .tier.yaml is valid.
+    let out = tiercheck()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--color", "never", "verify", "."])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Tier T4 Production"), "{text}");
+    assert!(text.contains("ownership"), "{text}");
+}
+
+#[test]
+fn the_readme_matrix_is_the_product_matrix() {
+    let readme = include_str!("../README.md");
+    for (id, title, marks) in PRODUCT_MATRIX {
+        let row = format!("| {id} | {title} | {} |", marks.join(" | "));
+        assert!(readme.contains(&row), "README.md lacks `{row}`");
+    }
+}
+
+#[test]
+fn folder_without_its_own_manifest_verifies_its_governor_and_nested_ones() {
+    let f = monorepo();
+    let out = f
+        .cmd()
+        .args([
+            "verify",
+            "--policy",
+            "policy.yaml",
+            "--format",
+            "json",
+            "tools",
+        ])
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    let paths: Vec<&str> = v["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [".", "tools/export"]);
+}
