@@ -870,3 +870,59 @@ fn folder_without_its_own_manifest_verifies_its_governor_and_nested_ones() {
         .collect();
     assert_eq!(paths, [".", "tools/export"]);
 }
+
+#[test]
+fn assess_at_a_monorepo_root_without_manifest_leaves_nested_artifacts_out() {
+    let f = Fixture::repo();
+    f.write(
+        "policy.yaml",
+        GENERIC_POLICY.replace("globs: [README.md]", "globs: ['**/README.md']"),
+    );
+    f.write("svc/.tier.yaml", "version: 1\naudience: me\ndata: none\n");
+    f.write("svc/README.md", "# svc\n");
+    let out = f
+        .cmd()
+        .args([
+            "assess",
+            "--policy",
+            "policy.yaml",
+            "--audience",
+            "me",
+            "--data",
+            "none",
+        ])
+        .args(["--format", "json"])
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["path"], ".");
+    // svc/README.md belongs to svc's artifact, so the root has no README.
+    assert_eq!(requirement(&v, "human-review")["status"], "fail");
+}
+
+#[test]
+fn manifest_schema_lists_exactly_the_manifest_fields() {
+    // The unknown-field message lists every field the parser accepts.
+    let f = Fixture::repo();
+    f.write(".tier.yaml", "version: 1\nzzz: 1\n");
+    let out = f.cmd().arg("verify").assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let list = stderr.split("valid fields: `").nth(1).unwrap();
+    let mut accepted: Vec<&str> = list
+        .split('`')
+        .step_by(2)
+        .take_while(|s| !s.contains(')'))
+        .collect();
+    accepted.retain(|s| !s.trim().is_empty());
+    let schema: Value =
+        serde_json::from_str(include_str!("../docs/schema/tier.schema.json")).unwrap();
+    let mut documented: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    accepted.sort();
+    documented.sort();
+    assert_eq!(accepted, documented, "{stderr}");
+}

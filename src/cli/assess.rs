@@ -187,7 +187,15 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
     });
     let mut art: Artifact = match governing {
         Some(i) => artifacts.swap_remove(i),
-        None => Artifact::new(&abs, None, Vec::new()),
+        None => {
+            // Nested manifests below PATH govern their own subtrees, not this artifact.
+            let nested: Vec<PathBuf> = artifacts
+                .iter()
+                .filter_map(|a| a.manifest.as_ref().map(|m| m.dir().to_path_buf()))
+                .filter(|d| d.starts_with(&abs) && *d != abs)
+                .collect();
+            Artifact::new(&abs, None, nested)
+        }
     };
     let from_manifest: BTreeMap<String, String> = policy
         .questions
