@@ -365,3 +365,16 @@ fn unknown_format_and_command_are_usage_errors() {
     c.arg("bogus");
     has(&bad(c), &["bogus"]);
 }
+
+#[test]
+fn policy_that_is_a_directory_or_not_utf8() {
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.path().join("pol")).unwrap();
+    let mut c = f.cmd();
+    c.args(["matrix", "--policy", "pol"]);
+    has(&bad(c), &["policy pol is a directory, not a file"]);
+    f.write("p.yaml", b"version: 1\n# \xc3\x28\n");
+    let mut c = f.cmd();
+    c.args(["policy", "check", "p.yaml"]);
+    has(&bad(c), &["policy is not valid UTF-8", "p.yaml:2:3"]);
+}

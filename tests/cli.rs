@@ -926,3 +926,25 @@ fn manifest_schema_lists_exactly_the_manifest_fields() {
     documented.sort();
     assert_eq!(accepted, documented, "{stderr}");
 }
+
+#[test]
+fn assess_write_never_leaves_a_broken_manifest() {
+    let f = Fixture::repo();
+    let before = "{version: 1, audience: me, data: none}\n";
+    f.write(".tier.yaml", before);
+    f.cmd()
+        .args([
+            "assess",
+            "--audience",
+            "external",
+            "--data",
+            "none",
+            "--write",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot update .tier.yaml in place",
+        ));
+    assert_eq!(f.read(".tier.yaml"), before);
+}

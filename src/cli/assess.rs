@@ -261,10 +261,28 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
                 text = edit::set_top_level(&text, key, a);
             }
         }
+        // The textual edit cannot handle every YAML layout (a flow mapping, say): check the
+        // result before touching the file, so a manifest is never left broken.
+        let edited = crate::manifest::parse(&text, &target)
+            .and_then(|m| crate::manifest::validate(&m, &policy).map(|()| m))
+            .map_err(|why| {
+                let detail = why
+                    .problems
+                    .first()
+                    .map(|p| p.message.clone())
+                    .unwrap_or_default();
+                ConfigError::plain(format!(
+                    "cannot update {} in place; set `audience:` and `data:` by hand",
+                    shown(&target)
+                ))
+                .with_help(format!(
+                    "the edited file would not be a valid manifest: {detail}"
+                ))
+            })?;
         std::fs::write(&target, &text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
         eprintln!("wrote {}", shown(&target));
-        art.manifest = Some(super::verify::load_manifest(&target, &policy)?);
+        art.manifest = Some(edited);
     }
     let display = match &art.only {
         Some(f) => shown(&art.root.join(f)),
