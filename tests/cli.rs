@@ -948,3 +948,30 @@ fn assess_write_never_leaves_a_broken_manifest() {
         ));
     assert_eq!(f.read(".tier.yaml"), before);
 }
+
+#[test]
+fn policy_schema_names_only_fields_the_parser_accepts() {
+    let f = Fixture::new();
+    f.write("p.yaml", "version: 1\nzzz: 1\n");
+    let out = f.cmd().args(["policy", "check", "p.yaml"]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let schema: Value =
+        serde_json::from_str(include_str!("../docs/schema/policy.schema.json")).unwrap();
+    for key in schema["properties"].as_object().unwrap().keys() {
+        assert!(
+            stderr.contains(&format!("`{key}`")),
+            "{key} not accepted:\n{stderr}"
+        );
+    }
+    // The default policy's check kinds all appear in the schema's enum.
+    let kinds = schema["$defs"]["check"]["properties"]["kind"]["enum"].to_string();
+    let policy = include_str!("../policies/default.yaml");
+    for line in policy.lines() {
+        if let Some(kind) = line.trim().strip_prefix("- kind: ") {
+            assert!(
+                kinds.contains(&format!("\"{kind}\"")),
+                "{kind} missing from the schema"
+            );
+        }
+    }
+}
