@@ -178,6 +178,11 @@ pub fn yaml_problem(err: &serde_saphyr::Error, file: &Path, source: &str) -> Pro
     } = inner
     {
         problem.message = format!("unknown field `{field}`");
+        // Inside buffered entries (a policy's `checks:`) the parser reports the start of the
+        // entry; point at the key itself when it follows closely.
+        if let Some((l, c)) = find_key(source, line, field) {
+            problem = Problem::at(problem.message, file, source, l, c);
+        }
         let list = expected.join("`, `");
         problem.help = Some(match did_you_mean(field, expected.iter().copied()) {
             Some(s) => format!("did you mean `{s}`? (valid fields: `{list}`)"),
@@ -187,9 +192,36 @@ pub fn yaml_problem(err: &serde_saphyr::Error, file: &Path, source: &str) -> Pro
     problem
 }
 
+/// The position of `key:` as a mapping key on `from_line` or the few lines after it.
+fn find_key(source: &str, from_line: usize, key: &str) -> Option<(usize, usize)> {
+    if from_line == 0 {
+        return None;
+    }
+    let wanted = format!("{key}:");
+    source
+        .lines()
+        .enumerate()
+        .skip(from_line - 1)
+        .take(20)
+        .find_map(|(i, l)| {
+            let body = l.trim_start();
+            let body = body.strip_prefix("- ").map(str::trim_start).unwrap_or(body);
+            body.starts_with(&wanted)
+                .then(|| (i + 1, l.len() - body.len() + 1))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_a_key_after_the_reported_line() {
+        let src = "checks:\n  - kind: file-exists\n    glob: [a]\n";
+        assert_eq!(find_key(src, 2, "glob"), Some((3, 5)));
+        assert_eq!(find_key(src, 2, "kind"), Some((2, 5)));
+        assert_eq!(find_key(src, 2, "nope"), None);
+    }
 
     #[test]
     fn suggests_close_names_only() {

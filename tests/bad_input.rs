@@ -378,3 +378,22 @@ fn policy_that_is_a_directory_or_not_utf8() {
     c.args(["policy", "check", "p.yaml"]);
     has(&bad(c), &["policy is not valid UTF-8", "p.yaml:2:3"]);
 }
+
+#[test]
+fn unknown_check_setting_points_at_the_key() {
+    let f = Fixture::new();
+    f.write(
+        "p.yaml",
+        "version: 1\nextends: default\nrequirements:\n  - id: ownership\n    title: t\n    remediation: r\n    levels: {T1: required, T2: required, T3: required, T4: required}\n    checks:\n      - kind: file-exists\n        glob: [a]\n",
+    );
+    let mut c = f.cmd();
+    c.args(["policy", "check", "p.yaml"]);
+    has(
+        &bad(c),
+        &[
+            "unknown field `glob`",
+            "p.yaml:10:9",
+            "did you mean `globs`?",
+        ],
+    );
+}
