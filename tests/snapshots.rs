@@ -36,6 +36,13 @@ fn no_color_is_honoured() {
         text,
         stdout(tiercheck().args(["--color", "never", "matrix"]))
     );
+    // An explicit `--color always` wins over NO_COLOR.
+    let forced = stdout(
+        tiercheck()
+            .env("NO_COLOR", "1")
+            .args(["--color", "always", "matrix"]),
+    );
+    assert!(forced.contains('\x1b'), "{forced}");
 }
 
 fn fixture() -> Fixture {
