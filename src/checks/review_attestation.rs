@@ -128,11 +128,12 @@ impl Config {
                     KIND,
                     "review-current",
                     format!(
-                        "{kind} review by {} on {} covers the current content ({}, {} files)",
+                        "{kind} review by {} on {} covers the current content ({}, {} file{})",
                         r.by.value,
                         r.date.value,
                         abbrev(&digest.value),
-                        digest.files.len()
+                        digest.files.len(),
+                        if digest.files.len() == 1 { "" } else { "s" }
                     ),
                 ),
                 r,

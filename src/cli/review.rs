@@ -147,11 +147,12 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         args.kind.as_str(),
         shown(&target)
     )?;
+    let n = digest.files.len();
     writeln!(
         out,
-        "  digest  {} ({} files)",
+        "  digest  {} ({n} file{})",
         digest.value,
-        digest.files.len()
+        if n == 1 { "" } else { "s" }
     )?;
     writeln!(out, "  date    {date}")?;
     if let Some(c) = &commit {
