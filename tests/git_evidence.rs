@@ -603,3 +603,30 @@ fn review_keeps_comments_and_order() {
     );
     assert_eq!(req(&f.verify(), "human-review").0, "pass");
 }
+
+#[test]
+fn corrupt_object_is_an_error_naming_the_commit() {
+    let f = Fixture::repo();
+    f.commit(ALICE, "one");
+    f.write("export.py", "print(2)\n");
+    f.commit(ALICE, "two");
+    let first = f.git(&["rev-parse", "--short=7", "HEAD~1"]);
+    let tree = f.git(&["rev-parse", "HEAD~1^{tree}"]);
+    let obj = f
+        .root
+        .join(".git/objects")
+        .join(&tree[..2])
+        .join(&tree[2..]);
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"not a zlib stream").unwrap();
+    let v = f.verify();
+    let (status, ev) = req(&v, "code-review");
+    assert_eq!(status, "error", "{ev:?}");
+    assert_eq!(signals(&ev), ["git-error"]);
+    assert!(messages(&ev).contains(&format!("cannot read the tree of {first}")));
+    // The working-tree checks go on.
+    assert_eq!(req(&v, "human-review").1[0]["signal"], "review-missing");
+}

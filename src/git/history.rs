@@ -173,14 +173,17 @@ impl GitRepo {
         parent: Option<&Commit<'_>>,
         scope: &Scope,
     ) -> Result<bool, String> {
-        let tree = commit
-            .tree()
-            .map_err(|e| format!("cannot read the tree of {}: {}", short(commit.id()), e))?;
+        let tree = commit.tree().map_err(|e| {
+            format!(
+                "cannot read the tree of {}: {}",
+                short(commit.id()),
+                e.message()
+            )
+        })?;
         let parent_tree = match parent {
-            Some(p) => Some(
-                p.tree()
-                    .map_err(|e| format!("cannot read the tree of {}: {}", short(p.id()), e))?,
-            ),
+            Some(p) => Some(p.tree().map_err(|e| {
+                format!("cannot read the tree of {}: {}", short(p.id()), e.message())
+            })?),
             None => None,
         };
         // Fast path: the artifact's folder is the same subtree in both.
