@@ -87,6 +87,17 @@ impl Fixture {
         self.git(&["rev-parse", "--short=7", "HEAD"])
     }
 
+    /// Commits a change to export.py on a new branch and merges it into main with `--no-ff`
+    /// and the given message; returns the branch commit's short id.
+    fn merge_change(&self, branch: &str, merge_msg: &str) -> String {
+        self.git(&["checkout", "-q", "-b", branch]);
+        self.write("export.py", "print('v2')\n");
+        let id = self.commit(ALICE, "export v2");
+        self.git(&["checkout", "-q", "main"]);
+        self.git(&["merge", "-q", "--no-ff", "-m", merge_msg, branch]);
+        id
+    }
+
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::cargo_bin("tiercheck").unwrap();
         c.args(args)
@@ -266,18 +277,7 @@ fn an_unreviewed_commit_after_a_reviewed_one_fails() {
 fn merged_pull_request_passes_and_later_direct_push_fails() {
     let f = Fixture::repo();
     f.commit(ALICE, "init");
-    f.git(&["checkout", "-q", "-b", "feature"]);
-    f.write("export.py", "print('v2')\n");
-    let feat = f.commit(ALICE, "export v2");
-    f.git(&["checkout", "-q", "main"]);
-    f.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "-m",
-        "Merge pull request #7 from alice/feature",
-        "feature",
-    ]);
+    let feat = f.merge_change("feature", "Merge pull request #7 from alice/feature");
     let (status, ev) = req(&f.verify(), "code-review");
     assert_eq!(status, "pass", "{ev:?}");
     assert_eq!(signals(&ev), ["merged-request"]);
@@ -299,18 +299,10 @@ fn merged_pull_request_passes_and_later_direct_push_fails() {
 fn gitlab_merge_request_passes() {
     let f = Fixture::repo();
     f.commit(ALICE, "init");
-    f.git(&["checkout", "-q", "-b", "topic"]);
-    f.write("export.py", "print('v2')\n");
-    f.commit(ALICE, "export v2");
-    f.git(&["checkout", "-q", "main"]);
-    f.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "-m",
-        "Merge branch 'topic' into 'main'\n\nSee merge request data/export!12",
+    f.merge_change(
         "topic",
-    ]);
+        "Merge branch 'topic' into 'main'\n\nSee merge request data/export!12",
+    );
     let (status, ev) = req(&f.verify(), "code-review");
     assert_eq!(status, "pass", "{ev:?}");
     assert!(messages(&ev).contains("See merge request data/export!12"));
@@ -320,18 +312,7 @@ fn gitlab_merge_request_passes() {
 fn a_plain_merge_needs_its_commits_reviewed() {
     let f = Fixture::repo();
     f.commit(ALICE, "init\n\nReviewed-by: bob@eng.example");
-    f.git(&["checkout", "-q", "-b", "topic"]);
-    f.write("export.py", "print('v2')\n");
-    let feat = f.commit(ALICE, "export v2");
-    f.git(&["checkout", "-q", "main"]);
-    f.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "-m",
-        "Merge branch 'topic'",
-        "topic",
-    ]);
+    let feat = f.merge_change("topic", "Merge branch 'topic'");
     let (status, ev) = req(&f.verify(), "code-review");
     assert_eq!(status, "fail");
     assert!(messages(&ev).contains(&feat), "{ev:?}");

@@ -130,6 +130,14 @@ fn same_person(who: &str, author: &str) -> bool {
     !who.contains('<') && !who.contains('@') && name(who) == name(author)
 }
 
+fn summary_of(c: &Commit<'_>) -> String {
+    String::from_utf8_lossy(c.message_bytes())
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
 fn trailers(c: &Commit<'_>, keys: &[String]) -> Vec<String> {
     let msg = String::from_utf8_lossy(c.message_bytes()).into_owned();
     let Ok(found) = git2::message_trailers_strs(&msg) else {
@@ -220,6 +228,24 @@ impl GitRepo {
         }))
     }
 
+    /// The commit `id` when it is not a merge and touches `scope`.
+    fn single_parent_touching(&self, id: Oid, scope: &Scope) -> Result<Option<Commit<'_>>, String> {
+        let c = self
+            .raw()
+            .find_commit(id)
+            .map_err(|e| format!("cannot read commit {}: {}", short(id), e.message()))?;
+        if c.parent_count() > 1 {
+            return Ok(None);
+        }
+        let parent = match c.parent_count() {
+            0 => None,
+            _ => Some(c.parent(0).map_err(|e| {
+                format!("cannot read the parent of {}: {}", short(id), e.message())
+            })?),
+        };
+        Ok(self.touches(&c, parent.as_ref(), scope)?.then_some(c))
+    }
+
     /// Commits of a merge's merged side (reachable from its other parents, not its first),
     /// newest first, at most `max`.
     fn merged_side(&self, merge: &Commit<'_>, max: usize) -> Result<Vec<Oid>, String> {
@@ -275,21 +301,15 @@ impl GitRepo {
                     .find_map(|re| re.find(&msg).map(|m| m.as_str().to_string()));
                 let summary = msg.lines().next().unwrap_or("").to_string();
                 if current.parent_count() > 1 {
-                    if let Some(matched) = matched {
-                        let mut merged = Vec::new();
-                        for m in self.merged_side(&current, s.max_commits)? {
-                            let c = self.raw().find_commit(m).map_err(|e| {
-                                format!("cannot read commit {}: {}", short(m), e.message())
-                            })?;
-                            let p = if c.parent_count() > 0 {
-                                c.parent(0).ok()
-                            } else {
-                                None
-                            };
-                            if c.parent_count() <= 1 && self.touches(&c, p.as_ref(), scope)? {
-                                merged.push((m, signature(&c)));
-                            }
+                    let side = self.merged_side(&current, s.max_commits)?;
+                    let mut touched = Vec::new();
+                    for m in side {
+                        if let Some(c) = self.single_parent_touching(m, scope)? {
+                            touched.push(c);
                         }
+                    }
+                    if let Some(matched) = matched {
+                        let merged = touched.iter().map(|c| (c.id(), signature(c))).collect();
                         touches.push(Touch {
                             id,
                             author: signature(&current),
@@ -299,30 +319,13 @@ impl GitRepo {
                         break Stop::PullRequest;
                     }
                     // A merge that is not a pull request: its merged-side commits need review.
-                    for m in self.merged_side(&current, s.max_commits)? {
-                        let c = self.raw().find_commit(m).map_err(|e| {
-                            format!("cannot read commit {}: {}", short(m), e.message())
-                        })?;
-                        if c.parent_count() > 1 {
-                            continue;
-                        }
-                        let p = if c.parent_count() == 1 {
-                            c.parent(0).ok()
-                        } else {
-                            None
-                        };
-                        if self.touches(&c, p.as_ref(), scope)? {
-                            touches.push(Touch {
-                                id: m,
-                                author: signature(&c),
-                                summary: String::from_utf8_lossy(c.message_bytes())
-                                    .lines()
-                                    .next()
-                                    .unwrap_or("")
-                                    .to_string(),
-                                coverage: trailer_coverage(&c, s.trailers),
-                            });
-                        }
+                    for c in touched {
+                        touches.push(Touch {
+                            id: c.id(),
+                            author: signature(&c),
+                            summary: summary_of(&c),
+                            coverage: trailer_coverage(&c, s.trailers),
+                        });
                     }
                 } else {
                     touches.push(Touch {
