@@ -203,7 +203,12 @@ impl Config {
 
 /// Evidence naming each file changed since the commit a review recorded.
 fn changed_files(ctx: &Ctx<'_>, r: &Review) -> Vec<Evidence> {
-    let Some(commit) = r.commit.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+    let Some(commit) = r
+        .commit
+        .as_ref()
+        .map(|c| c.value.trim())
+        .filter(|c| !c.is_empty())
+    else {
         return vec![Evidence::new(
             KIND,
             "review-no-commit",
