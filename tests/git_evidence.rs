@@ -177,6 +177,10 @@ fn review_then_edit_names_the_changed_files() {
     let (status, ev) = req(&f.verify(), "human-review");
     assert_eq!(status, "pass", "{ev:?}");
     assert_eq!(signals(&ev), ["review-current"]);
+    let again = f.review("Alice@corp.example", "self");
+    assert!(again.contains("already recorded"), "{again}");
+    let text = std::fs::read_to_string(f.root.join(".tier.yaml")).unwrap();
+    assert_eq!(text.matches("kind: self").count(), 1, "{text}");
     assert_eq!(ev[0]["path"], ".tier.yaml");
 
     // Committing the manifest does not make the review stale.
@@ -610,4 +614,31 @@ fn corrupt_object_is_an_error_naming_the_commit() {
     assert!(messages(&ev).contains(&format!("cannot read the tree of {first}")));
     // The working-tree checks go on.
     assert_eq!(req(&v, "human-review").1[0]["signal"], "review-missing");
+}
+
+#[test]
+fn a_review_holds_in_another_checkout() {
+    let f = Fixture::repo();
+    f.write(".gitignore", "out/\n*.log\n");
+    f.write("out/kept.csv", "tracked although ignored\n");
+    f.git(&["add", "-f", "out/kept.csv"]);
+    f.write("run.log", "ignored, untracked: not part of the artifact\n");
+    f.commit(ALICE, "init");
+    let out = f.review("alice@corp.example", "self");
+    assert!(out.contains("(3 files)"), "{out}");
+    f.commit(ALICE, "record review");
+    let parent = f.root.parent().unwrap().to_path_buf();
+    let url = format!("file://{}", f.root.display());
+    f.git_in(&parent, ALICE, &["clone", "-q", &url, "elsewhere"]);
+    let out = Command::cargo_bin("tiercheck")
+        .unwrap()
+        .args(["verify", "--format", "json", "--policy"])
+        .arg(&f.policy)
+        .current_dir(parent.join("elsewhere"))
+        .env("TIERCHECK_TODAY", "2026-11-20")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (status, ev) = req(&v, "human-review");
+    assert_eq!(status, "pass", "{ev:?}");
 }

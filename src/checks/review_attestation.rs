@@ -26,14 +26,6 @@ pub struct Config {
     pub by: Option<Sp<String>>,
 }
 
-/// The name of a review kind as written in the manifest.
-pub(super) fn kind_name(k: ReviewKind) -> &'static str {
-    match k {
-        ReviewKind::SelfReview => "self",
-        ReviewKind::Engineering => "engineering",
-    }
-}
-
 /// Evidence pointing at a review entry in the manifest.
 pub(super) fn at_review(e: Evidence, r: &Review) -> Evidence {
     e.at(MANIFEST_FILE, Some(r.by.referenced.line()))
@@ -66,7 +58,10 @@ impl Config {
     }
 
     pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
-        let kind = kind_name(self.review_kind);
+        let kind = match self.review_kind {
+            ReviewKind::SelfReview => "self",
+            ReviewKind::Engineering => "engineering",
+        };
         let manifest = ctx.artifact.manifest();
         let person = match &self.by {
             None => None,

@@ -95,6 +95,22 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         Err(crate::git::NoRepo::NotARepo) => None,
         Err(e) => return Err(ConfigError::plain(e.to_string()).into()),
     };
+    if let Some(same) = art.manifest().reviews.iter().find(|r| {
+        r.kind_name() == args.kind.as_str()
+            && crate::policy::identity(&r.by.value) == crate::policy::identity(by)
+            && r.digest.value == digest.value
+    }) {
+        writeln!(
+            out,
+            "{} review by {} of this content ({}) is already recorded in {} (on {}); nothing changed",
+            args.kind.as_str(),
+            same.by.value,
+            crate::digest::abbrev(&digest.value),
+            shown(&target),
+            same.date.value
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let date = today()?.format("%Y-%m-%d").to_string();
     let mut entry: Vec<(&str, String)> = vec![
         ("by", edit::scalar(by)),

@@ -45,6 +45,16 @@ pub struct Review {
     pub note: Option<String>,
 }
 
+impl Review {
+    /// The kind as written in the manifest (`self`, `engineering`).
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ReviewKind::SelfReview => "self",
+            ReviewKind::Engineering => "engineering",
+        }
+    }
+}
+
 /// An approved exception to a requirement.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
