@@ -118,7 +118,8 @@ pub fn compute(root: &Path, files: &[String]) -> Result<String, String> {
 /// The first 12 hex digits of a digest, for messages.
 pub fn abbrev(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    format!("sha256:{}…", &hex[..hex.len().min(12)])
+    let head: String = hex.chars().take(12).collect();
+    format!("sha256:{head}…")
 }
 
 #[cfg(test)]

@@ -210,7 +210,7 @@ fn changed_files(ctx: &Ctx<'_>, r: &Review) -> Vec<Evidence> {
             "the review recorded no commit, so the files changed since cannot be listed",
         )];
     };
-    let short = &commit[..commit.len().min(7)];
+    let short: String = commit.chars().take(7).collect();
     let repo = match crate::git::open(&ctx.artifact.root) {
         Ok(r) => r,
         Err(e) => {

@@ -247,4 +247,62 @@ mod tests {
         assert_eq!(scalar("Jane <j@x>"), "\"Jane <j@x>\"");
         assert_eq!(scalar("a: b # c"), "\"a: b # c\"");
     }
+
+    #[test]
+    fn every_shape_reads_back_with_one_more_review() {
+        let full: Vec<(&str, String)> = vec![
+            ("by", scalar("@jane")),
+            ("kind", "self".into()),
+            ("digest", format!("sha256:{}", "b".repeat(64))),
+            ("date", "2026-11-20".into()),
+            (
+                "commit",
+                "\"0123456789abcdef0123456789abcdef01234567\"".into(),
+            ),
+            (
+                "note",
+                serde_json::to_string("it's: fine # really").unwrap(),
+            ),
+        ];
+        let old = format!(
+            "- by: a\n  kind: self\n  digest: sha256:{}\n  date: 2026-01-01\n",
+            "a".repeat(64)
+        );
+        let indented: String = old.lines().map(|l| format!("    {l}\n")).collect();
+        let shapes = [
+            String::new(),
+            "owner: x".to_string(),
+            "reviews:\n".to_string(),
+            "reviews: []\nowner: x\n".to_string(),
+            "reviews: ~ # later\n".to_string(),
+            format!("reviews:\n{old}# end\nowner: x\n"),
+            format!("owner: x\nreviews: # list\n\n{indented}\n    # between\n"),
+            format!(
+                "reviews:\n  - by: a\n    kind: self\n    digest: sha256:{}\n    date: 2026-01-01\n    note: |\n      line one\n      line two\nowner: x\n",
+                "a".repeat(64)
+            ),
+            format!(
+                "reviews: [{{by: a, kind: self, digest: \"sha256:{}\", date: 2026-01-01}}]\n",
+                "a".repeat(64)
+            ),
+        ];
+        for text in shapes {
+            // `reviews:` with no value is null, which the manifest itself rejects.
+            let before = crate::manifest::parse(&text, std::path::Path::new("m"))
+                .map(|m| m.manifest.reviews.len())
+                .unwrap_or(0);
+            let edited = append_review(&text, &full).unwrap();
+            let m = crate::manifest::parse(&edited, std::path::Path::new("m"))
+                .unwrap_or_else(|e| panic!("{e}\n--- from\n{text}\n--- to\n{edited}"));
+            assert_eq!(m.manifest.reviews.len(), before + 1, "{edited}");
+            let r = m.manifest.reviews.last().unwrap();
+            assert_eq!(r.by.value, "@jane");
+            assert_eq!(r.note.as_deref(), Some("it's: fine # really"));
+            // Every other line is kept, in order.
+            let mut rest = edited.lines();
+            for line in text.lines().filter(|l| !l.starts_with("reviews")) {
+                assert!(rest.any(|l| l == line), "lost `{line}`:\n{edited}");
+            }
+        }
+    }
 }
