@@ -20,6 +20,7 @@ pub struct Artifact {
     /// The enclosing repository's top folder (holding `.git`), if any.
     pub repo_root: Option<PathBuf>,
     files: OnceLock<Vec<PathBuf>>,
+    digest: OnceLock<Result<crate::digest::ArtifactDigest, String>>,
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -50,6 +51,7 @@ impl Artifact {
             excluded,
             repo_root,
             files: OnceLock::new(),
+            digest: OnceLock::new(),
         }
     }
 
@@ -82,6 +84,14 @@ impl Artifact {
             files.sort();
             files
         })
+    }
+
+    /// The artifact's content digest (see `docs/digest.md`); computed once and cached.
+    pub fn digest(&self) -> Result<&crate::digest::ArtifactDigest, &str> {
+        self.digest
+            .get_or_init(|| crate::digest::of(self))
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// Displays a path relative to the artifact root with forward slashes.

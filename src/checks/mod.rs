@@ -4,11 +4,13 @@
 //! enum that dispatches on `kind`.
 
 mod any_of;
+mod code_review;
 mod engineer;
 mod file_contains;
 mod file_exists;
 mod manifest_field;
 mod pending;
+mod review_attestation;
 
 use serde::{Deserialize, Serialize};
 
@@ -145,9 +147,9 @@ pub enum CheckSpec {
     /// Passes when any of its checks passes; may apply only at some tiers.
     AnyOf(any_of::Config),
     /// A review of the current content is recorded.
-    ReviewAttestation(pending::ReviewAttestation),
+    ReviewAttestation(review_attestation::Config),
     /// An engineer other than the author reviewed the code.
-    CodeReview(pending::Empty),
+    CodeReview(code_review::Config),
     /// Secret or personal-data scanning of prompt-like files or the whole tree.
     ContentScan(pending::ContentScan),
     /// AI assistant footprints against the approved list.
@@ -196,9 +198,9 @@ impl CheckSpec {
             CheckSpec::FileContains(c) => c.validate(v, origin, owner),
             CheckSpec::Engineer(c) => c.validate(v, origin, owner),
             CheckSpec::AnyOf(c) => c.validate(v, origin, owner),
-            CheckSpec::ReviewAttestation(_)
-            | CheckSpec::CodeReview(_)
-            | CheckSpec::ContentScan(_)
+            CheckSpec::ReviewAttestation(c) => c.validate(v, origin, owner),
+            CheckSpec::CodeReview(c) => c.validate(v, origin, owner),
+            CheckSpec::ContentScan(_)
             | CheckSpec::AiTools(_)
             | CheckSpec::McpServers(_)
             | CheckSpec::Sast(_)
@@ -217,9 +219,9 @@ impl CheckSpec {
             CheckSpec::FileContains(c) => c.run(ctx),
             CheckSpec::Engineer(c) => c.run(ctx),
             CheckSpec::AnyOf(c) => c.run(ctx),
-            CheckSpec::ReviewAttestation(_)
-            | CheckSpec::CodeReview(_)
-            | CheckSpec::ContentScan(_)
+            CheckSpec::ReviewAttestation(c) => c.run(ctx),
+            CheckSpec::CodeReview(c) => c.run(ctx),
+            CheckSpec::ContentScan(_)
             | CheckSpec::AiTools(_)
             | CheckSpec::McpServers(_)
             | CheckSpec::Sast(_)

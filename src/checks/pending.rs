@@ -10,17 +10,6 @@ use super::{Evidence, Outcome, Status};
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-/// Settings of `review-attestation`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewAttestation {
-    /// `self` or `engineering`.
-    pub review_kind: String,
-    /// Manifest field naming who must have reviewed (`owner`).
-    #[serde(default)]
-    pub by: Option<String>,
-}
-
 /// Settings of `content-scan`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@
 mod assess;
 mod matrix;
 mod policy_cmd;
+mod review;
 mod verify;
 
 use std::io::{IsTerminal, Write};
@@ -45,6 +46,8 @@ pub enum Command {
     Assess(assess::AssessArgs),
     /// Check code against the tier its .tier.yaml declares or implies.
     Verify(verify::VerifyArgs),
+    /// Record that someone reviewed the code as it is now (bound to its content digest).
+    Review(review::ReviewArgs),
     /// Print the requirements matrix: which requirement each tier needs.
     Matrix(MatrixArgs),
     /// Show or check a policy.
@@ -128,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Assess(a) => assess::run(a, color, &mut out),
         Command::Verify(a) => verify::run(a, color, &mut out),
         Command::Matrix(a) => matrix::run(a, color, &mut out),
+        Command::Review(a) => review::run(a, &mut out),
         Command::Policy(c) => policy_cmd::run(c, &mut out),
     };
     let _ = out.flush();

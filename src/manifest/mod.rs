@@ -39,10 +39,20 @@ pub struct Review {
     pub date: Sp<String>,
     /// The HEAD commit at review time, when the artifact is in git.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
+    pub commit: Option<Sp<String>>,
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl Review {
+    /// The kind as written in the manifest (`self`, `engineering`).
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ReviewKind::SelfReview => "self",
+            ReviewKind::Engineering => "engineering",
+        }
+    }
 }
 
 /// An approved exception to a requirement.
@@ -231,6 +241,11 @@ pub fn is_digest(s: &str) -> bool {
     })
 }
 
+/// Whether `s` looks like a git commit id (4 to 64 hex digits, abbreviated or full).
+fn is_commit_id(s: &str) -> bool {
+    (4..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Checks a manifest's values against the policy: answers, tier, waivers, reviews.
 pub fn validate(m: &LoadedManifest, policy: &Policy) -> Result<(), ConfigError> {
     let mut problems = Vec::new();
@@ -344,6 +359,14 @@ pub fn validate(m: &LoadedManifest, policy: &Policy) -> Result<(), ConfigError> 
                     .help("a digest is `sha256:` followed by 64 lowercase hex digits; `tiercheck review` records it"),
             );
         }
+        if let Some(c) = &r.commit
+            && !is_commit_id(&c.value)
+        {
+            problems.push(
+                m.problem(c, format!("review commit `{}` is not a commit id", c.value))
+                    .help("a commit id is 4 to 64 hex digits; `tiercheck review` records HEAD"),
+            );
+        }
         if !is_date(&r.date.value) {
             problems.push(
                 m.problem(
@@ -400,6 +423,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("peer"), "{e}");
+        let m = parse(
+            &format!(
+                "reviews:\n  - by: a\n    kind: self\n    digest: sha256:{}\n    date: 2026-01-01\n    commit: main\n",
+                "a".repeat(64)
+            ),
+            Path::new(".tier.yaml"),
+        )
+        .unwrap();
+        let s = validate(&m, &policy).unwrap_err().to_string();
+        assert!(s.contains("review commit `main` is not a commit id"), "{s}");
+        assert!(s.contains(".tier.yaml:6:13"), "{s}");
     }
 
     #[test]
