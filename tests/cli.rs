@@ -277,8 +277,9 @@ fn verify_exits_1_when_a_required_requirement_fails() {
 }
 
 #[test]
-fn verify_exits_1_when_a_check_is_not_available() {
-    // With the default policy, checks later versions bring report `error`, never `pass`.
+fn verify_exits_1_when_required_evidence_is_missing() {
+    // A fresh repo with only an owner: ownership passes, the review is missing, and a check
+    // that cannot decide reports `error`, never `pass`.
     let f = Fixture::repo();
     f.write(
         ".tier.yaml",
@@ -293,11 +294,15 @@ fn verify_exits_1_when_a_check_is_not_available() {
     for r in v["requirements"].as_array().unwrap() {
         match r["id"].as_str().unwrap() {
             "ownership" => assert_eq!(r["status"], "pass"),
-            _ if r["level"] == "not_required" => assert_eq!(r["status"], "skip"),
-            _ => {
-                assert_eq!(r["status"], "error", "{r}");
-                assert!(signals(r).contains(&"check-unavailable".to_string()), "{r}");
+            "human-review" => {
+                assert_eq!(r["status"], "fail", "{r}");
+                assert!(signals(r).contains(&"review-missing".to_string()), "{r}");
             }
+            _ if r["level"] == "not_required" => assert_eq!(r["status"], "skip"),
+            _ if signals(r).contains(&"check-unavailable".to_string()) => {
+                assert_eq!(r["status"], "error", "{r}")
+            }
+            _ => {}
         }
     }
 }
