@@ -20,6 +20,8 @@ pub struct Artifact {
     /// The enclosing repository's top folder (holding `.git`), if any.
     pub repo_root: Option<PathBuf>,
     files: OnceLock<Vec<PathBuf>>,
+    /// What checks parsed once and share (CI files, manifests found).
+    pub(crate) cache: crate::checks::Cache,
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -50,6 +52,7 @@ impl Artifact {
             excluded,
             repo_root,
             files: OnceLock::new(),
+            cache: Default::default(),
         }
     }
 

@@ -3,12 +3,21 @@
 //! module holds what they share: the context they run in, their outcome and evidence, and the
 //! enum that dispatches on `kind`.
 
+mod ai_tools;
 mod any_of;
+pub mod ci;
+mod ci_tests;
+mod codeowners;
+mod dependencies;
+mod dependency_scanner;
 mod engineer;
 mod file_contains;
 mod file_exists;
 mod manifest_field;
+mod mcp_servers;
 mod pending;
+mod sast;
+mod workflow_hygiene;
 
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +127,15 @@ impl Outcome {
     }
 }
 
+/// What checks compute once per artifact and share.
+#[derive(Debug, Default)]
+pub struct Cache {
+    /// CI and hook files, parsed.
+    pub(crate) ci: std::sync::OnceLock<ci::CiIndex>,
+    /// Dependency manifests found.
+    pub(crate) manifests: std::sync::OnceLock<dependencies::Found>,
+}
+
 /// What a check can see.
 pub struct Ctx<'a> {
     /// The validated policy.
@@ -151,19 +169,21 @@ pub enum CheckSpec {
     /// Secret or personal-data scanning of prompt-like files or the whole tree.
     ContentScan(pending::ContentScan),
     /// AI assistant footprints against the approved list.
-    AiTools(pending::Empty),
+    AiTools(ai_tools::Config),
     /// MCP server configurations.
-    McpServers(pending::Empty),
+    McpServers(mcp_servers::Config),
     /// A SAST tool and a secret scanner are wired into CI or pre-commit.
-    Sast(pending::Empty),
+    Sast(sast::Config),
     /// Every dependency manifest has its lockfile.
-    Dependencies(pending::Empty),
+    Dependencies(dependencies::Config),
     /// A dependency scanner or updater is configured.
-    DependencyScanner(pending::Empty),
+    DependencyScanner(dependency_scanner::Config),
     /// CI runs the tests.
-    CiTests(pending::Empty),
+    CiTests(ci_tests::Config),
     /// CI workflows follow hardening practice.
-    WorkflowHygiene(pending::Empty),
+    WorkflowHygiene(workflow_hygiene::Config),
+    /// A CODEOWNERS file exists and every line of it is well-formed.
+    Codeowners(codeowners::Config),
 }
 
 impl CheckSpec {
@@ -185,6 +205,7 @@ impl CheckSpec {
             CheckSpec::DependencyScanner(_) => "dependency-scanner",
             CheckSpec::CiTests(_) => "ci-tests",
             CheckSpec::WorkflowHygiene(_) => "workflow-hygiene",
+            CheckSpec::Codeowners(_) => "codeowners",
         }
     }
 
@@ -196,16 +217,17 @@ impl CheckSpec {
             CheckSpec::FileContains(c) => c.validate(v, origin, owner),
             CheckSpec::Engineer(c) => c.validate(v, origin, owner),
             CheckSpec::AnyOf(c) => c.validate(v, origin, owner),
+            CheckSpec::AiTools(c) => c.validate(v, origin, owner),
+            CheckSpec::McpServers(c) => c.validate(v, origin, owner),
+            CheckSpec::Sast(c) => c.validate(v, origin, owner),
+            CheckSpec::Dependencies(c) => c.validate(v, origin, owner),
+            CheckSpec::DependencyScanner(c) => c.validate(v, origin, owner),
+            CheckSpec::CiTests(c) => c.validate(v, origin, owner),
+            CheckSpec::WorkflowHygiene(c) => c.validate(v, origin, owner),
+            CheckSpec::Codeowners(c) => c.validate(v, origin, owner),
             CheckSpec::ReviewAttestation(_)
             | CheckSpec::CodeReview(_)
-            | CheckSpec::ContentScan(_)
-            | CheckSpec::AiTools(_)
-            | CheckSpec::McpServers(_)
-            | CheckSpec::Sast(_)
-            | CheckSpec::Dependencies(_)
-            | CheckSpec::DependencyScanner(_)
-            | CheckSpec::CiTests(_)
-            | CheckSpec::WorkflowHygiene(_) => {}
+            | CheckSpec::ContentScan(_) => {}
         }
     }
 
@@ -217,16 +239,17 @@ impl CheckSpec {
             CheckSpec::FileContains(c) => c.run(ctx),
             CheckSpec::Engineer(c) => c.run(ctx),
             CheckSpec::AnyOf(c) => c.run(ctx),
+            CheckSpec::AiTools(c) => c.run(ctx),
+            CheckSpec::McpServers(c) => c.run(ctx),
+            CheckSpec::Sast(c) => c.run(ctx),
+            CheckSpec::Dependencies(c) => c.run(ctx),
+            CheckSpec::DependencyScanner(c) => c.run(ctx),
+            CheckSpec::CiTests(c) => c.run(ctx),
+            CheckSpec::WorkflowHygiene(c) => c.run(ctx),
+            CheckSpec::Codeowners(c) => c.run(ctx),
             CheckSpec::ReviewAttestation(_)
             | CheckSpec::CodeReview(_)
-            | CheckSpec::ContentScan(_)
-            | CheckSpec::AiTools(_)
-            | CheckSpec::McpServers(_)
-            | CheckSpec::Sast(_)
-            | CheckSpec::Dependencies(_)
-            | CheckSpec::DependencyScanner(_)
-            | CheckSpec::CiTests(_)
-            | CheckSpec::WorkflowHygiene(_) => pending::run(self.kind()),
+            | CheckSpec::ContentScan(_) => pending::run(self.kind()),
         }
     }
 }

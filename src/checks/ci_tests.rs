@@ -1,0 +1,135 @@
+//! `ci-tests`: a CI pipeline runs the tests. The test commands of each ecosystem come from
+//! the policy (`ecosystems[].test_commands`), plus generic ones (`make test`, `tox`) from
+//! this check's settings that stand for any ecosystem.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::ci::{self, ItemKind, line_of};
+use super::{Ctx, Evidence, Outcome, Status};
+use crate::policy::{CiFormat, Sp, Validator};
+
+const KIND: &str = "ci-tests";
+
+/// Settings of `ci-tests`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Regexes of test commands that count whatever the ecosystem (`make test`).
+    #[serde(default)]
+    pub commands: Vec<Sp<String>>,
+}
+
+impl Config {
+    pub(super) fn validate(&self, v: &mut Validator<'_>, origin: usize, owner: &str) {
+        for r in &self.commands {
+            v.regex(origin, r, owner);
+        }
+    }
+
+    pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
+        let index = ci::index(ctx);
+        let mut ev: Vec<Evidence> = index
+            .unreadable
+            .iter()
+            .cloned()
+            .map(|mut e| {
+                e.check = KIND.to_string();
+                e
+            })
+            .collect();
+        let pipelines: Vec<_> = index
+            .files
+            .iter()
+            .filter(|f| f.format != CiFormat::PreCommit)
+            .collect();
+        if pipelines.is_empty() {
+            let wanted: Vec<String> = ctx
+                .policy
+                .ci_files
+                .iter()
+                .filter(|d| d.format != CiFormat::PreCommit)
+                .map(|d| d.name.clone())
+                .collect();
+            ev.push(Evidence::new(
+                KIND,
+                "ci-missing",
+                format!(
+                    "no CI configuration found ({}); add a pipeline that runs the tests",
+                    wanted.join(", ")
+                ),
+            ));
+            return Outcome {
+                status: Status::Fail,
+                evidence: ev,
+                findings: Vec::new(),
+            };
+        }
+        let ecos = super::dependencies::found(ctx).ecosystems(ctx);
+        let mut groups: Vec<(Option<&str>, Vec<Regex>)> = ecos
+            .iter()
+            .map(|e| {
+                (
+                    Some(e.name.as_str()),
+                    e.test_commands
+                        .iter()
+                        .filter_map(|r| Regex::new(&r.value).ok())
+                        .collect(),
+                )
+            })
+            .collect();
+        groups.push((
+            None,
+            self.commands
+                .iter()
+                .filter_map(|r| Regex::new(&r.value).ok())
+                .collect(),
+        ));
+        let mut untested = Vec::new();
+        let mut any = false;
+        for (eco, res) in &groups {
+            let mut hit = false;
+            'files: for f in &pipelines {
+                for item in f.items.iter().filter(|i| i.kind == ItemKind::Run) {
+                    if let Some(m) = res.iter().find_map(|re| re.find(&item.text)) {
+                        let line = item.line.map(|l| l + line_of(&item.text, m.start()) - 1);
+                        let what = match eco {
+                            Some(name) => format!("CI runs the {name} tests (`{}`)", m.as_str()),
+                            None => format!("CI runs tests (`{}`)", m.as_str()),
+                        };
+                        ev.push(Evidence::new(KIND, "ci-tests", what).at(f.path.clone(), line));
+                        hit = true;
+                        break 'files;
+                    }
+                }
+            }
+            any |= hit;
+            if !hit && let Some(name) = eco {
+                untested.push(*name);
+            }
+        }
+        if !untested.is_empty() && any {
+            ev.push(Evidence::new(
+                KIND,
+                "ci-tests-uncovered",
+                format!("no CI step runs the tests of {}", untested.join(", ")),
+            ));
+        }
+        if !any {
+            let files: Vec<&str> = pipelines.iter().map(|f| f.path.as_str()).collect();
+            ev.push(Evidence::new(
+                KIND,
+                "ci-tests-missing",
+                format!(
+                    "no CI step runs a test command ({} read); add one that runs the tests",
+                    files.join(", ")
+                ),
+            ));
+        }
+        Outcome {
+            status: if any { Status::Pass } else { Status::Fail },
+            evidence: ev,
+            findings: Vec::new(),
+        }
+    }
+}
