@@ -65,7 +65,15 @@ impl Config {
                 findings: Vec::new(),
             };
         }
-        let ecos = super::dependencies::found(ctx).ecosystems(ctx);
+        // The test commands of the ecosystems found; with no manifest at all (scripts), any
+        // ecosystem's test command shows that CI runs tests.
+        let found = super::dependencies::found(ctx).ecosystems(ctx);
+        let none_found = found.is_empty();
+        let ecos = if none_found {
+            ctx.policy.ecosystems.iter().collect()
+        } else {
+            found
+        };
         let mut groups: Vec<(Option<&str>, Vec<Regex>)> = ecos
             .iter()
             .map(|e| {
@@ -104,7 +112,10 @@ impl Config {
                 }
             }
             any |= hit;
-            if !hit && let Some(name) = eco {
+            if !hit
+                && !none_found
+                && let Some(name) = eco
+            {
                 untested.push(*name);
             }
         }
