@@ -159,3 +159,25 @@ fn first_match(ctx: &Ctx<'_>, globs: &[crate::policy::Sp<String>]) -> Option<Str
         .next()
         .map(|f| f.shown)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn footprints_without_declaration_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = crate::checks::run_yaml(dir.path(), "kind: ai-tools\n");
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.evidence[0].signal, "no-ai-tools");
+        std::fs::write(
+            dir.path().join(".windsurfrules"),
+            "Prefer small functions.\n",
+        )
+        .unwrap();
+        let o = crate::checks::run_yaml(dir.path(), "kind: ai-tools\n");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.evidence.iter().any(|e| e.signal == "ai-tool:windsurf"));
+        assert!(o.evidence.iter().any(|e| e.signal == "ai-tool-undeclared"));
+    }
+}

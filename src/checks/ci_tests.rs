@@ -144,3 +144,36 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_commands_of_the_ecosystems_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let spec = "kind: ci-tests\ncommands: ['\\bmake\\s+test\\b']\n";
+        assert_eq!(
+            crate::checks::run_yaml(d, spec).evidence[0].signal,
+            "ci-missing"
+        );
+        std::fs::write(d.join("go.mod"), "module a\n").unwrap();
+        std::fs::write(
+            d.join(".travis.yml"),
+            "language: go\nscript:\n  - go vet ./...\n",
+        )
+        .unwrap();
+        let o = crate::checks::run_yaml(d, spec);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.evidence.iter().any(|e| e.signal == "ci-tests-missing"));
+        std::fs::write(
+            d.join(".travis.yml"),
+            "language: go\nscript:\n  - go vet ./...\n  - go test ./...\n",
+        )
+        .unwrap();
+        let o = crate::checks::run_yaml(d, spec);
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.evidence[0].line, Some(4));
+    }
+}

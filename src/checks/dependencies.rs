@@ -174,7 +174,7 @@ impl Config {
                 );
             } else {
                 bad = true;
-                let names: Vec<&str> = loose.iter().map(|s| s.as_str()).collect();
+                let names: Vec<String> = loose.iter().map(|s| requirement_name(s)).collect();
                 ev.push(
                     Evidence::new(
                         KIND,
@@ -414,14 +414,24 @@ pub fn unpinned_requirements(text: &str) -> Vec<(u64, String)> {
             continue;
         }
         if !requirement_pinned(&req) {
-            let name: String = req
-                .chars()
-                .take_while(|c| !c.is_whitespace() && !"<>=!~;[".contains(*c))
-                .collect();
-            out.push((start, if name.is_empty() { req } else { name }));
+            out.push((start, requirement_name(&req)));
         }
     }
     out
+}
+
+/// The package name of a requirement, never its URL (which may carry credentials).
+fn requirement_name(req: &str) -> String {
+    let name: String = req
+        .trim()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !"<>=!~;[@".contains(*c))
+        .collect();
+    if name.is_empty() || name.contains(':') || name.contains('/') {
+        "(a URL or path requirement)".to_string()
+    } else {
+        name
+    }
 }
 
 /// Whether one requirement (PEP 508, or a pip requirements line) pins an exact version.

@@ -182,3 +182,44 @@ fn or_none(names: &[&str]) -> String {
         names.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "kind: dependency-scanner\ndependabot: [.github/dependabot.yml]\ncategories: [dependency-scanner, dependency-updater]\n";
+
+    #[test]
+    fn an_ecosystem_specific_scanner_covers_only_its_ecosystem() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("Cargo.toml"),
+            "[package]\nname='a'\n[dependencies]\nx='1'\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("go.mod"), "module a\n\nrequire b v1.0.0\n").unwrap();
+        std::fs::write(
+            d.join(".gitlab-ci.yml"),
+            "audit:\n  script:\n    - cargo audit\n",
+        )
+        .unwrap();
+        let o = crate::checks::run_yaml(d, SPEC);
+        assert_eq!(o.status, Status::Fail);
+        let gap = o
+            .evidence
+            .iter()
+            .find(|e| e.signal == "dependency-scanner-missing")
+            .unwrap();
+        assert!(
+            gap.message.contains("Go") && !gap.message.contains("Rust"),
+            "{gap:?}"
+        );
+        std::fs::write(
+            d.join(".gitlab-ci.yml"),
+            "audit:\n  script:\n    - osv-scanner -r .\n",
+        )
+        .unwrap();
+        assert_eq!(crate::checks::run_yaml(d, SPEC).status, Status::Pass);
+    }
+}

@@ -103,8 +103,8 @@ impl Config {
             for s in servers(&value) {
                 let line = find_line(&text, &s.name);
                 let target = match (&s.command, &s.url) {
-                    (Some(c), _) => format!("command `{}`", one_line(c, &s.args)),
-                    (None, Some(u)) => format!("URL {}", strip_query(u)),
+                    (Some(c), _) => format!("command `{}`", one_line(c, &s.args, &heuristic)),
+                    (None, Some(u)) => format!("URL {}", url_origin(u)),
                     (None, None) => "no command or URL".to_string(),
                 };
                 ev.push(
@@ -437,18 +437,38 @@ fn locate(text: &str, value: &str) -> Option<(u64, u64)> {
     Some((line, text[start..at].chars().count() as u64 + 1))
 }
 
-fn strip_query(u: &str) -> &str {
-    u.split('?').next().unwrap_or(u)
+/// Scheme and host of a URL (no credentials, path or query: they may carry tokens).
+fn url_origin(u: &str) -> String {
+    let (scheme, rest) = u.split_once("://").unwrap_or(("", u));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let more = if rest.len() > authority.len() {
+        "/…"
+    } else {
+        ""
+    };
+    if scheme.is_empty() {
+        format!("{host}{more}")
+    } else {
+        format!("{scheme}://{host}{more}")
+    }
 }
 
-/// The command line of a server for a message, with flag values after `=` hidden.
-fn one_line(cmd: &str, args: &[String]) -> String {
+/// The command line of a server for a message: flag values after `=`, values after a flag
+/// and anything that looks like a secret are hidden.
+fn one_line(cmd: &str, args: &[String], h: &Heuristic) -> String {
     let mut words = vec![cmd.to_string()];
+    let mut prev_flag = false;
     for a in args.iter().take(6) {
-        match a.split_once('=') {
-            Some((k, _)) => words.push(format!("{k}=…")),
-            None => words.push(a.clone()),
-        }
+        let word = match a.split_once('=') {
+            _ if a.contains("://") => url_origin(a),
+            Some((k, _)) => format!("{k}=…"),
+            None if prev_flag && !a.starts_with('-') => "…".to_string(),
+            None if h.literal_secret("args", a) => "…".to_string(),
+            None => a.clone(),
+        };
+        prev_flag = a.starts_with('-') && !a.contains('=') && a.len() > 2;
+        words.push(word);
     }
     if args.len() > 6 {
         words.push("…".into());
@@ -482,6 +502,27 @@ mod tests {
         assert!(!h.literal_secret("LOG_LEVEL", "debug"));
         assert!(!h.literal_secret("args", "@modelcontextprotocol/server-filesystem"));
         assert!(h.literal_secret("args", "Zq8x3Lm0Pv7Tn2Wk9Rb4Yc6Hd1Jf5Gs"));
+    }
+
+    #[test]
+    fn messages_hide_values() {
+        let h = heuristic();
+        let args: Vec<String> = [
+            "-y",
+            "pkg",
+            "--api-key",
+            "abc123secretvalue",
+            "--x=1",
+            "https://u:p@h.example/p?q=1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            one_line("npx", &args, &h),
+            "npx -y pkg --api-key … --x=… https://h.example/…"
+        );
+        assert_eq!(url_origin("https://mcp.example"), "https://mcp.example");
     }
 
     #[test]

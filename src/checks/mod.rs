@@ -282,3 +282,18 @@ mod tests {
         );
     }
 }
+
+/// Runs one check, written as a policy `checks:` entry, on a folder with the default policy.
+#[cfg(test)]
+pub(crate) fn run_yaml(dir: &std::path::Path, spec: &str) -> Outcome {
+    let policy = crate::policy::load_default().expect("default policy");
+    let spec: CheckSpec = serde_saphyr::from_str(spec).expect("check spec");
+    let art = Artifact::new(dir, None, Vec::new());
+    let ctx = Ctx {
+        policy: &policy,
+        artifact: &art,
+        tier: "T4",
+        today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+    };
+    spec.run(&ctx)
+}

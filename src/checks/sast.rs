@@ -74,3 +74,40 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "kind: sast\ncategories: [sast]\nsecret_categories: [secret-scanner]\n";
+
+    #[test]
+    fn sast_needed_secret_scanner_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = crate::checks::run_yaml(dir.path(), SPEC);
+        assert_eq!(o.status, Status::Fail);
+        std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+        std::fs::write(
+            dir.path().join(".github/workflows/sec.yml"),
+            "on: push\njobs:\n  s:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pip install semgrep && semgrep ci\n",
+        )
+        .unwrap();
+        let o = crate::checks::run_yaml(dir.path(), SPEC);
+        assert_eq!(o.status, Status::Pass);
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.signal == "semgrep" && e.line == Some(6))
+        );
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.signal == "secret-scanner-missing")
+        );
+        let strict = format!("{SPEC}require_secret_scanner: true\n");
+        assert_eq!(
+            crate::checks::run_yaml(dir.path(), &strict).status,
+            Status::Fail
+        );
+    }
+}

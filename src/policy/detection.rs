@@ -234,3 +234,32 @@ pub(super) fn validate(v: &mut Validator<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::load_text;
+    use std::path::Path;
+
+    #[test]
+    fn tool_and_ai_tool_problems_are_located() {
+        let text = "version: 1\nextends: default\ntools:\n  - id: mine\n    name: Mine\n    category: [sast]\n    ecosystems: [cobol]\n    commands: ['(unclosed']\nai_tools:\n  approved: [clippy-ai]\n  tools:\n    - id: claude-code\n      name: Claude Code\n";
+        let err = load_text(text, Path::new("p.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid regex in tool `mine`"), "{err}");
+        assert!(err.contains("p.yaml:8:"), "{err}");
+        assert!(err.contains("unknown ecosystem `cobol`"), "{err}");
+        assert!(err.contains("approved AI tool `clippy-ai`"), "{err}");
+        assert!(err.contains("p.yaml:10:"), "{err}");
+    }
+
+    #[test]
+    fn extending_replaces_a_tool_by_id_and_adds_new_ones() {
+        let text = "version: 1\nextends: default\ntools:\n  - id: semgrep\n    name: Semgrep (company wrapper)\n    category: [sast]\n    commands: ['\\bsec-scan\\b']\n  - id: inhouse\n    name: In-house scanner\n    category: [secret-scanner]\n    hooks: [inhouse]\n";
+        let p = load_text(text, Path::new("p.yaml")).unwrap();
+        let sg = p.tools.iter().find(|t| t.id.value == "semgrep").unwrap();
+        assert!(sg.actions.is_empty());
+        assert!(p.tools.iter().any(|t| t.id.value == "inhouse"));
+        assert!(p.ai_tools.is_some() && !p.ecosystems.is_empty() && !p.ci_files.is_empty());
+    }
+}
