@@ -268,21 +268,6 @@ pub fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
     worst
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failure_outranks_error_outranks_pass() {
-        assert_eq!(combine([Status::Pass, Status::Skip]), Status::Pass);
-        assert_eq!(combine([Status::Pass, Status::Error]), Status::Error);
-        assert_eq!(
-            combine([Status::Error, Status::Fail, Status::Pass]),
-            Status::Fail
-        );
-    }
-}
-
 /// Runs one check, written as a policy `checks:` entry, on a folder with the default policy.
 #[cfg(test)]
 pub(crate) fn run_yaml(dir: &std::path::Path, spec: &str) -> Outcome {
@@ -296,4 +281,19 @@ pub(crate) fn run_yaml(dir: &std::path::Path, spec: &str) -> Outcome {
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
     };
     spec.run(&ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_outranks_error_outranks_pass() {
+        assert_eq!(combine([Status::Pass, Status::Skip]), Status::Pass);
+        assert_eq!(combine([Status::Pass, Status::Error]), Status::Error);
+        assert_eq!(
+            combine([Status::Error, Status::Fail, Status::Pass]),
+            Status::Fail
+        );
+    }
 }
