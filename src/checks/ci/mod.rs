@@ -177,9 +177,19 @@ pub struct Found {
 /// repository root. With `follow`, symlinked folders are followed (a file whose real path
 /// leaves the repository is returned with `outside` set, never read).
 pub fn shallow_files(artifact: &Artifact, depth: usize, follow: bool) -> Vec<Found> {
+    walk_bases(artifact, depth, follow, true)
+}
+
+/// Repository-root configuration lives near the top: a nested artifact looks this deep there.
+const REPO_ROOT_DEPTH: usize = 3;
+
+fn walk_bases(artifact: &Artifact, depth: usize, follow: bool, with_artifact: bool) -> Vec<Found> {
     let art_canon = std::fs::canonicalize(&artifact.root).unwrap_or(artifact.root.clone());
     let fence = artifact.repo_root.clone().unwrap_or(art_canon.clone());
-    let mut bases = vec![(artifact.root.clone(), String::new())];
+    let mut bases = Vec::new();
+    if with_artifact {
+        bases.push((artifact.root.clone(), String::new()));
+    }
     if let Some(repo) = &artifact.repo_root
         && *repo != art_canon
     {
@@ -241,11 +251,8 @@ pub fn matching_files(ctx: &Ctx<'_>, set: &GlobSet, depth: usize) -> Vec<Found> 
         }
     }
     if ctx.artifact.repo_root.is_some() {
-        for f in shallow_files(ctx.artifact, depth, false) {
-            if f.shown.starts_with("../")
-                && set.is_match(&f.rel)
-                && seen.insert(f.canonical.clone())
-            {
+        for f in walk_bases(ctx.artifact, depth.min(REPO_ROOT_DEPTH), false, false) {
+            if set.is_match(&f.rel) && seen.insert(f.canonical.clone()) {
                 out.push(f);
             }
         }
