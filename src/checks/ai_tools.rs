@@ -56,7 +56,7 @@ impl Config {
                 found.insert(t.id.value.as_str(), f);
             }
         }
-        if let Some(f) = first_match(ctx, &ai.shared_footprints) {
+        if let Some(f) = first_match(ctx, ai.shared()) {
             if declared.is_empty() && found.is_empty() {
                 failed = true;
                 ev.push(
@@ -97,7 +97,7 @@ impl Config {
         let approved: Vec<&AiToolDef> = ai
             .tools
             .iter()
-            .filter(|t| ai.approved.iter().any(|a| a.value == t.id.value))
+            .filter(|t| ai.approved().iter().any(|a| a.value == t.id.value))
             .collect();
         for d in declared {
             let known = ai.tools.iter().find(|t| names(&d.value, t));

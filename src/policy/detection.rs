@@ -131,15 +131,45 @@ pub struct ContainsDef {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AiTools {
-    /// Ids of approved tools.
-    #[serde(default)]
-    pub approved: Vec<Sp<String>>,
-    /// Known tools and their footprints.
+    /// Ids of approved tools. A policy that extends another replaces the list when it
+    /// gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<Vec<Sp<String>>>,
+    /// Known tools and their footprints; an extending policy replaces tools by id and adds
+    /// new ones.
     #[serde(default)]
     pub tools: Vec<AiToolDef>,
     /// Footprints several tools share (AGENTS.md): they reveal an agent, not which one.
-    #[serde(default)]
-    pub shared_footprints: Vec<Sp<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_footprints: Option<Vec<Sp<String>>>,
+}
+
+impl AiTools {
+    /// Layers `over` (from an extending policy) on `self`.
+    pub(super) fn merge(&mut self, over: AiTools) {
+        if over.approved.is_some() {
+            self.approved = over.approved;
+        }
+        if over.shared_footprints.is_some() {
+            self.shared_footprints = over.shared_footprints;
+        }
+        for t in over.tools {
+            match self.tools.iter_mut().find(|b| b.id.value == t.id.value) {
+                Some(slot) => *slot = t,
+                None => self.tools.push(t),
+            }
+        }
+    }
+
+    /// Ids of approved tools.
+    pub fn approved(&self) -> &[Sp<String>] {
+        self.approved.as_deref().unwrap_or_default()
+    }
+
+    /// Footprints shared by several tools.
+    pub fn shared(&self) -> &[Sp<String>] {
+        self.shared_footprints.as_deref().unwrap_or_default()
+    }
 }
 
 /// One AI assistant.
@@ -218,10 +248,10 @@ pub(super) fn validate(v: &mut Validator<'_>) {
                 v.glob(last, g, "`ai_tools`");
             }
         }
-        for g in &ai.shared_footprints {
+        for g in ai.shared() {
             v.glob(last, g, "`ai_tools`");
         }
-        for a in &ai.approved {
+        for a in ai.approved() {
             if !ai.tools.iter().any(|t| t.id.value == a.value) {
                 let ids: Vec<&str> = ai.tools.iter().map(|t| t.id.value.as_str()).collect();
                 v.error(
@@ -255,6 +285,11 @@ mod tests {
 
     #[test]
     fn extending_replaces_a_tool_by_id_and_adds_new_ones() {
+        let narrow = "version: 1\nextends: default\nai_tools:\n  approved: [copilot]\n";
+        let p = load_text(narrow, Path::new("p.yaml")).unwrap();
+        let ai = p.ai_tools.as_ref().unwrap();
+        assert_eq!(ai.approved().len(), 1);
+        assert!(ai.tools.iter().any(|t| t.id.value == "claude-code"));
         let text = "version: 1\nextends: default\ntools:\n  - id: semgrep\n    name: Semgrep (company wrapper)\n    category: [sast]\n    commands: ['\\bsec-scan\\b']\n  - id: inhouse\n    name: In-house scanner\n    category: [secret-scanner]\n    hooks: [inhouse]\n";
         let p = load_text(text, Path::new("p.yaml")).unwrap();
         let sg = p.tools.iter().find(|t| t.id.value == "semgrep").unwrap();

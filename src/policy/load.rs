@@ -162,8 +162,11 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
     if over.vendored.is_some() {
         base.vendored = over.vendored;
     }
-    if over.ai_tools.is_some() {
-        base.ai_tools = over.ai_tools;
+    if let Some(ai) = over.ai_tools {
+        match &mut base.ai_tools {
+            Some(b) => b.merge(ai),
+            None => base.ai_tools = Some(ai),
+        }
     }
 }
 
