@@ -72,6 +72,33 @@ fn evidence(v: &Value) -> Vec<Ev> {
         .collect()
 }
 
+const MINE: &[&str] = &[
+    "dependencies",
+    "dependency-scanner",
+    "sast",
+    "ci-tests",
+    "workflow-hygiene",
+    "codeowners",
+    "ai-tools",
+    "mcp-servers",
+];
+
+/// The ecosystem checks' evidence as lines for a snapshot.
+fn listing(ev: &[Ev]) -> String {
+    ev.iter()
+        .filter(|e| MINE.contains(&e.check.as_str()))
+        .map(|e| {
+            let at = match (&e.path, e.line) {
+                (Some(p), Some(l)) => format!("{p}:{l}"),
+                (Some(p), None) => p.clone(),
+                _ => "-".into(),
+            };
+            format!("{:<18} {:<26} {at}\n    {}", e.check, e.signal, e.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn find<'a>(ev: &'a [Ev], signal: &str) -> Vec<&'a Ev> {
     ev.iter().filter(|e| e.signal == signal).collect()
 }
@@ -177,6 +204,7 @@ fn rust_workspace_with_github_actions() {
     );
     // Secret half reported separately, not failing sast by default.
     one(&ev, "secret-scanner-missing");
+    insta::assert_snapshot!(listing(&ev));
 }
 
 #[test]
@@ -334,6 +362,7 @@ fn python_with_pre_commit_jenkins_and_loose_pins() {
     assert_eq!((t.path.as_deref(), t.line), (Some("Jenkinsfile"), Some(7)));
     assert_eq!(one(&ev, "pip-audit").line, Some(8));
     assert_eq!(status(&v, "dependency-scanning"), "fail");
+    insta::assert_snapshot!(listing(&ev));
 }
 
 #[test]

@@ -93,31 +93,39 @@ impl Config {
                 .filter_map(|r| Regex::new(&r.value).ok())
                 .collect(),
         ));
-        let mut untested = Vec::new();
-        let mut any = false;
+        let mut untested: Vec<&str> = Vec::new();
+        // (file, line, command, ecosystems): one piece of evidence per command found.
+        let mut hits: Vec<(String, Option<u64>, String, Vec<&str>)> = Vec::new();
         for (eco, res) in &groups {
-            let mut hit = false;
-            'files: for f in &pipelines {
-                for item in f.items.iter().filter(|i| i.kind == ItemKind::Run) {
-                    if let Some(m) = res.iter().find_map(|re| re.find(&item.text)) {
+            let found = pipelines.iter().find_map(|f| {
+                f.items
+                    .iter()
+                    .filter(|i| i.kind == ItemKind::Run)
+                    .find_map(|item| {
+                        let m = res.iter().find_map(|re| re.find(&item.text))?;
                         let line = item.line.map(|l| l + line_of(&item.text, m.start()) - 1);
-                        let what = match eco {
-                            Some(name) => format!("CI runs the {name} tests (`{}`)", m.as_str()),
-                            None => format!("CI runs tests (`{}`)", m.as_str()),
-                        };
-                        ev.push(Evidence::new(KIND, "ci-tests", what).at(f.path.clone(), line));
-                        hit = true;
-                        break 'files;
+                        Some((f.path.clone(), line, m.as_str().to_string()))
+                    })
+            });
+            match found {
+                Some((path, line, cmd)) => {
+                    match hits.iter_mut().find(|h| h.0 == path && h.1 == line) {
+                        Some(h) => h.3.extend(eco.iter()),
+                        None => hits.push((path, line, cmd, eco.iter().copied().collect())),
                     }
                 }
+                None if !none_found => untested.extend(eco.iter()),
+                None => {}
             }
-            any |= hit;
-            if !hit
-                && !none_found
-                && let Some(name) = eco
-            {
-                untested.push(*name);
-            }
+        }
+        let any = !hits.is_empty();
+        for (path, line, cmd, names) in hits {
+            let what = if names.is_empty() || none_found {
+                format!("CI runs tests (`{cmd}`)")
+            } else {
+                format!("CI runs the {} tests (`{cmd}`)", names.join(" and "))
+            };
+            ev.push(Evidence::new(KIND, "ci-tests", what).at(path, line));
         }
         if !untested.is_empty() && any {
             ev.push(Evidence::new(
