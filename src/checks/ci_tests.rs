@@ -104,7 +104,7 @@ impl Config {
                     .find_map(|item| {
                         let m = res.iter().find_map(|re| re.find(&item.text))?;
                         let line = item.line.map(|l| l + line_of(&item.text, m.start()) - 1);
-                        Some((f.path.clone(), line, m.as_str().to_string()))
+                        Some((f.path.clone(), line, ci::quote_command(m.as_str())))
                     })
             });
             match found {

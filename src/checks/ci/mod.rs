@@ -260,6 +260,28 @@ pub fn matching_files(ctx: &Ctx<'_>, set: &GlobSet, depth: usize) -> Vec<Found> 
     out
 }
 
+/// A matched command as quoted in a message: its first line, at most eight words, with
+/// `key=value` values and long opaque words hidden (a command line may carry a token).
+pub fn quote_command(cmd: &str) -> String {
+    let first = cmd.lines().next().unwrap_or("").trim();
+    let words: Vec<&str> = first.split_whitespace().collect();
+    let mut out: Vec<String> = words
+        .iter()
+        .take(8)
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) if !v.is_empty() => format!("{k}=…"),
+            _ if w.len() >= 20 && !w.contains('/') && w.chars().any(|c| c.is_ascii_digit()) => {
+                "…".to_string()
+            }
+            _ => w.to_string(),
+        })
+        .collect();
+    if words.len() > 8 {
+        out.push("…".into());
+    }
+    out.join(" ")
+}
+
 /// The 1-based line of byte offset `at` in `text`.
 pub fn line_of(text: &str, at: usize) -> u64 {
     let end = at.min(text.len());

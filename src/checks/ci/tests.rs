@@ -62,3 +62,15 @@ fn broken_yaml_reports_its_line() {
     assert!(line.is_some(), "{msg}");
     assert_eq!(yaml_problem("error: line 3 column 2: bad").1, Some(3));
 }
+
+#[test]
+fn quoted_commands_hide_values() {
+    assert_eq!(
+        super::quote_command("mvn -B -Dsonar.token=squ_0123456789abcdef verify"),
+        "mvn -B -Dsonar.token=… verify"
+    );
+    assert_eq!(
+        super::quote_command("snyk test --auth 9f8e7d6c5b4a39281706abcd"),
+        "snyk test --auth …"
+    );
+}

@@ -68,13 +68,13 @@ pub fn detect(ctx: &Ctx<'_>, check: &str, wanted: impl Fn(&ToolDef) -> bool) -> 
                 _ => {
                     if let Some(m) = commands.iter().find_map(|re| re.find(&item.text)) {
                         let line = item.line.map(|l| l + line_of(&item.text, m.start()) - 1);
-                        let cmd = m.as_str().lines().next().unwrap_or("").trim();
+                        let cmd = super::quote_command(m.as_str());
                         let place = if file.format == CiFormat::PreCommit {
                             "runs as a pre-commit hook"
                         } else {
                             "runs in CI"
                         };
-                        push(&file.path, line, format!("{place} (`{}`)", clip(cmd)));
+                        push(&file.path, line, format!("{place} (`{cmd}`)"));
                     }
                 }
             }
@@ -108,14 +108,4 @@ pub fn detect(ctx: &Ctx<'_>, check: &str, wanted: impl Fn(&ToolDef) -> bool) -> 
         }
     }
     out
-}
-
-/// A command shortened for a message.
-fn clip(s: &str) -> String {
-    if s.chars().count() > 80 {
-        let cut: String = s.chars().take(77).collect();
-        format!("{cut}...")
-    } else {
-        s.to_string()
-    }
 }
