@@ -29,15 +29,7 @@ impl Config {
 
     pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
         let index = ci::index(ctx);
-        let mut ev: Vec<Evidence> = index
-            .unreadable
-            .iter()
-            .cloned()
-            .map(|mut e| {
-                e.check = KIND.to_string();
-                e
-            })
-            .collect();
+        let mut ev: Vec<Evidence> = index.unreadable_as(KIND);
         let pipelines: Vec<_> = index
             .files
             .iter()

@@ -164,11 +164,7 @@ impl Config {
         let text = match read_capped(&f.abs) {
             Ok(t) => t,
             Err(why) => {
-                return Outcome::one(
-                    Status::Error,
-                    Evidence::new(KIND, "unreadable", format!("{}: {why}", f.shown))
-                        .at(f.shown, None),
-                );
+                return Outcome::one(Status::Error, ci::unreadable(KIND, &f.shown, &why));
             }
         };
         let (problems, rules) = lint(&text, &owners);

@@ -207,14 +207,7 @@ fn check_manifest(
         match read_capped(&ctx.artifact.root.join(t)) {
             Ok(text) => texts.push((t, text)),
             Err(why) => {
-                ev.push(
-                    Evidence::new(
-                        KIND,
-                        "unreadable",
-                        format!("{}: {why}", Artifact::display(t)),
-                    )
-                    .at(Artifact::display(t), None),
-                );
+                ev.push(super::ci::unreadable(KIND, &Artifact::display(t), &why));
                 needs = true;
             }
         }
@@ -222,14 +215,12 @@ fn check_manifest(
     for (t, text) in &texts {
         if let Some(problem) = parse_problem(eco.parse.as_deref(), text) {
             let (msg, line) = problem;
-            ev.push(
-                Evidence::new(
-                    KIND,
-                    "unreadable",
-                    format!("{} could not be parsed: {msg}", Artifact::display(t)),
-                )
-                .at(Artifact::display(t), line),
-            );
+            ev.push(super::ci::unparsable(
+                KIND,
+                &Artifact::display(t),
+                &msg,
+                line,
+            ));
             needs = true;
         }
         if let Some(re) = eco

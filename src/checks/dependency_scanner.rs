@@ -52,10 +52,7 @@ impl Config {
                 let text = match read_capped(&f.abs) {
                     Ok(t) => t,
                     Err(why) => {
-                        ev.push(
-                            Evidence::new(KIND, "unreadable", format!("{}: {why}", f.shown))
-                                .at(f.shown.clone(), None),
-                        );
+                        ev.push(ci::unreadable(KIND, &f.shown, &why));
                         continue;
                     }
                 };
@@ -63,14 +60,7 @@ impl Config {
                     Ok(v) => v,
                     Err(e) => {
                         let (msg, line) = ci::parse::yaml_problem(&e.to_string());
-                        ev.push(
-                            Evidence::new(
-                                KIND,
-                                "unreadable",
-                                format!("{} could not be parsed: {msg}", f.shown),
-                            )
-                            .at(f.shown.clone(), line),
-                        );
+                        ev.push(ci::unparsable(KIND, &f.shown, &msg, line));
                         continue;
                     }
                 };
@@ -128,10 +118,7 @@ impl Config {
             }
             ev.push(d.evidence);
         }
-        ev.extend(ci::index(ctx).unreadable.iter().cloned().map(|mut e| {
-            e.check = KIND.to_string();
-            e
-        }));
+        ev.extend(ci::index(ctx).unreadable_as(KIND));
 
         if ecos.is_empty() {
             ev.push(Evidence::new(

@@ -79,24 +79,14 @@ impl Config {
             let text = match read_capped(&f.abs) {
                 Ok(t) => t,
                 Err(why) => {
-                    ev.push(
-                        Evidence::new(KIND, "unreadable", format!("{}: {why}", f.shown))
-                            .at(f.shown.clone(), None),
-                    );
+                    ev.push(ci::unreadable(KIND, &f.shown, &why));
                     continue;
                 }
             };
             let value = match parse_config(&f.shown, &text) {
                 Ok(v) => v,
                 Err((msg, line)) => {
-                    ev.push(
-                        Evidence::new(
-                            KIND,
-                            "unreadable",
-                            format!("{} could not be parsed: {msg}", f.shown),
-                        )
-                        .at(f.shown.clone(), line),
-                    );
+                    ev.push(ci::unparsable(KIND, &f.shown, &msg, line));
                     continue;
                 }
             };

@@ -63,10 +63,7 @@ impl Config {
             ));
         }
         ev.extend(secrets.into_iter().map(|d| d.evidence));
-        ev.extend(ci::index(ctx).unreadable.iter().cloned().map(|mut e| {
-            e.check = KIND.to_string();
-            e
-        }));
+        ev.extend(ci::index(ctx).unreadable_as(KIND));
         Outcome {
             status,
             evidence: ev,

@@ -155,14 +155,9 @@ impl Config {
         }
         ev.extend(
             index
-                .unreadable
-                .iter()
-                .filter(|e| e.path.as_deref().is_some_and(|p| p.contains(".github/")))
-                .cloned()
-                .map(|mut e| {
-                    e.check = KIND.to_string();
-                    e
-                }),
+                .unreadable_as(KIND)
+                .into_iter()
+                .filter(|e| e.path.as_deref().is_some_and(|p| p.contains(".github/"))),
         );
         if workflows == 0 {
             ev.push(Evidence::new(

@@ -61,6 +61,18 @@ impl CiIndex {
             .flat_map(|f| f.items.iter().map(move |i| (f, i)))
     }
 
+    /// The `unreadable` evidence, as reported by `check`.
+    pub fn unreadable_as(&self, check: &str) -> Vec<Evidence> {
+        self.unreadable
+            .iter()
+            .cloned()
+            .map(|mut e| {
+                e.check = check.to_string();
+                e
+            })
+            .collect()
+    }
+
     /// Files of a format.
     pub fn of(&self, format: CiFormat) -> impl Iterator<Item = &CiFile> {
         self.files.iter().filter(move |f| f.format == format)
@@ -106,10 +118,7 @@ fn build(ctx: &Ctx<'_>) -> CiIndex {
             continue;
         }
         match read_capped(&found.abs) {
-            Err(why) => out.unreadable.push(
-                Evidence::new("ci", "unreadable", format!("{}: {why}", found.shown))
-                    .at(found.shown.clone(), None),
-            ),
+            Err(why) => out.unreadable.push(unreadable("ci", &found.shown, &why)),
             Ok(text) => {
                 let (file, problem) = parse::parse(
                     found.shown.clone(),
@@ -119,14 +128,8 @@ fn build(ctx: &Ctx<'_>) -> CiIndex {
                     text,
                 );
                 if let Some((msg, line)) = problem {
-                    out.unreadable.push(
-                        Evidence::new(
-                            "ci",
-                            "unreadable",
-                            format!("{} could not be parsed: {msg}", file.path),
-                        )
-                        .at(file.path.clone(), line),
-                    );
+                    out.unreadable
+                        .push(unparsable("ci", &file.path, &msg, line));
                 }
                 out.files.push(file);
             }
@@ -258,6 +261,21 @@ pub fn matching_files(ctx: &Ctx<'_>, set: &GlobSet, depth: usize) -> Vec<Found> 
         }
     }
     out
+}
+
+/// Evidence that `path` could not be read.
+pub fn unreadable(check: &str, path: &str, why: &str) -> Evidence {
+    Evidence::new(check, "unreadable", format!("{path}: {why}")).at(path, None)
+}
+
+/// Evidence that `path` could not be parsed, at the parser's line.
+pub fn unparsable(check: &str, path: &str, msg: &str, line: Option<u64>) -> Evidence {
+    Evidence::new(
+        check,
+        "unreadable",
+        format!("{path} could not be parsed: {msg}"),
+    )
+    .at(path, line)
 }
 
 /// A matched command as quoted in a message: its first line, at most eight words, with
