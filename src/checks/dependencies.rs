@@ -50,16 +50,20 @@ impl Found {
     }
 }
 
+/// The policy's `vendored` globs.
+fn vendored(ctx: &Ctx<'_>) -> GlobSet {
+    ctx.policy
+        .vendored
+        .as_deref()
+        .and_then(|g| super::file_exists::glob_set(g, false).ok())
+        .unwrap_or_else(GlobSet::empty)
+}
+
 /// Manifests of the artifact, found once and shared with `ci-tests` and
 /// `dependency-scanner`.
 pub fn found<'a>(ctx: &Ctx<'a>) -> &'a Found {
     ctx.artifact.cache.manifests.get_or_init(|| {
-        let vendored = ctx
-            .policy
-            .vendored
-            .as_deref()
-            .and_then(|g| super::file_exists::glob_set(g, false).ok())
-            .unwrap_or_else(GlobSet::empty);
+        let vendored = vendored(ctx);
         let sets: Vec<Option<GlobSet>> = ctx
             .policy
             .ecosystems
@@ -140,12 +144,7 @@ impl Config {
         let Ok(set) = super::file_exists::glob_set(&self.inline_scripts, false) else {
             return (false, false);
         };
-        let vendored = ctx
-            .policy
-            .vendored
-            .as_deref()
-            .and_then(|g| super::file_exists::glob_set(g, false).ok())
-            .unwrap_or_else(GlobSet::empty);
+        let vendored = vendored(ctx);
         let (mut any, mut bad) = (false, false);
         for rel in ctx.artifact.files() {
             if !set.is_match(rel) || vendored.is_match(rel) {
