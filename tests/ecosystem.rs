@@ -587,9 +587,18 @@ fn manifests_in_ignored_folders_are_skipped() {
         "module y\n\nrequire z v1.0.0\n",
     );
     write(root, "main.py", "print('hello')\n");
+    // Installed packages ship their own AI instructions and tool configs: not the artifact's.
+    write(root, "node_modules/some-lib/CLAUDE.md", "# notes\n");
+    write(
+        root,
+        "node_modules/some-lib/package.json",
+        "{\"devDependencies\": {\"eslint-plugin-security\": \"3\"}}\n",
+    );
     let (v, _) = verify(root);
     let ev = evidence(&v);
     assert!(find(&ev, "lockfile-missing").is_empty(), "{ev:#?}");
+    assert!(find(&ev, "ai-tool:claude-code").is_empty(), "{ev:#?}");
+    assert!(find(&ev, "eslint-security").is_empty(), "{ev:#?}");
     one(&ev, "no-dependencies");
 }
 

@@ -51,7 +51,7 @@ impl Found {
 }
 
 /// The policy's `vendored` globs.
-fn vendored(ctx: &Ctx<'_>) -> GlobSet {
+pub(super) fn vendored(ctx: &Ctx<'_>) -> GlobSet {
     ctx.policy
         .vendored
         .as_deref()

@@ -234,13 +234,15 @@ fn walk_bases(artifact: &Artifact, depth: usize, follow: bool, with_artifact: bo
     out
 }
 
-/// Files of the artifact matching `set`, then those of the repository root (up to the
+/// Files of the artifact matching `set` (outside the policy's `vendored` trees: installed
+/// packages carry their own configuration), then those of the repository root (up to the
 /// glob depth) for a nested artifact: the places tool configuration may be.
 pub fn matching_files(ctx: &Ctx<'_>, set: &GlobSet, depth: usize) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     let mut seen = HashSet::new();
+    let vendored = super::dependencies::vendored(ctx);
     for rel in ctx.artifact.files() {
-        if set.is_match(rel) {
+        if set.is_match(rel) && !vendored.is_match(rel) {
             let abs = ctx.artifact.root.join(rel);
             let canonical = std::fs::canonicalize(&abs).unwrap_or(abs.clone());
             seen.insert(canonical.clone());
