@@ -827,3 +827,33 @@ fn verify_this_repository() {
     assert_eq!(one(&ev, "license").path.as_deref(), Some("LICENSE"));
     assert!(find(&ev, "lockfile-missing").is_empty(), "{ev:#?}");
 }
+
+#[test]
+fn mcp_allowlist_from_an_extending_policy() {
+    let dir = repo();
+    let root = dir.path();
+    write(
+        root,
+        ".mcp.json",
+        "{\"mcpServers\": {\n  \"git\": {\"command\": \"uvx\", \"args\": [\"mcp-server-git\"]},\n  \"fetch\": {\"command\": \"npx\", \"args\": [\"-y\", \"@acme/mcp-fetch@1.2.0\"]},\n  \"remote\": {\"type\": \"http\", \"url\": \"https://mcp.other.example/mcp\"}\n}}\n",
+    );
+    manifest(root, "[claude-code]");
+    write(
+        root,
+        "policy.yaml",
+        "version: 1\nextends: default\nai_tools:\n  mcp_servers: [mcp-server-git, '@acme/mcp-fetch', 'https://mcp.acme.example/']\n",
+    );
+    let out = Command::cargo_bin("tiercheck")
+        .unwrap()
+        .args(["verify", "--format", "json", "--policy"])
+        .arg(root.join("policy.yaml"))
+        .arg(root)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ev = evidence(&v);
+    let bad = find(&ev, "mcp-server-unapproved");
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert!(bad[0].message.contains("`remote`"));
+    assert_eq!(bad[0].line, Some(4));
+}

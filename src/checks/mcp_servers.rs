@@ -1,7 +1,8 @@
 //! `mcp-servers`: the MCP server configurations of AI assistants (`.mcp.json`,
 //! `.cursor/mcp.json`, `.vscode/mcp.json`, `.gemini/settings.json`,
 //! `.continue/mcpServers/*`, `.codex/config.toml`; the list is policy data). Each server is
-//! listed as evidence, compared with the policy's optional allowlist, and its `env`,
+//! listed as evidence, compared with the policy's optional allowlist
+//! (`ai_tools.mcp_servers`), and its `env`,
 //! `headers`, `args` and URL query are checked for literal secrets; references such as
 //! `${VAR}`, `${env:VAR}`, `$VAR` and `${input:id}` are what belongs there.
 
@@ -21,10 +22,6 @@ const KIND: &str = "mcp-servers";
 pub struct Config {
     /// Globs of MCP configuration files (JSON, JSON with comments, YAML or TOML by extension).
     pub files: Vec<Sp<String>>,
-    /// Servers allowed, by name, by a command-line word (`@modelcontextprotocol/server-git`)
-    /// or by URL prefix. Empty: every server is allowed.
-    #[serde(default)]
-    pub allowed: Vec<String>,
     /// Regex (case-insensitive) of key, header or flag names whose values are credentials.
     pub secret_keys: Sp<String>,
     /// Prefixes of well-known token formats (`ghp_`, `sk-`).
@@ -68,6 +65,12 @@ impl Config {
             );
         };
         let heuristic = Heuristic::new(self);
+        let allowed: &[String] = ctx
+            .policy
+            .ai_tools
+            .as_ref()
+            .and_then(|a| a.mcp_servers.as_deref())
+            .unwrap_or_default();
         let depth = self
             .files
             .iter()
@@ -105,16 +108,16 @@ impl Config {
                     )
                     .at(f.shown.clone(), line),
                 );
-                if !self.allowed.is_empty() && !self.is_allowed(&s) {
+                if !allowed.is_empty() && !is_allowed(allowed, &s) {
                     failed = true;
                     ev.push(
                         Evidence::new(
                             KIND,
                             "mcp-server-unapproved",
                             format!(
-                                "MCP server `{}` is not on the policy's allowlist ({})",
+                                "MCP server `{}` is not on the policy's allowlist (ai_tools.mcp_servers: {})",
                                 s.name,
-                                self.allowed.join(", ")
+                                allowed.join(", ")
                             ),
                         )
                         .at(f.shown.clone(), line),
@@ -160,16 +163,18 @@ impl Config {
             findings,
         }
     }
+}
 
-    fn is_allowed(&self, s: &Server) -> bool {
-        self.allowed.iter().any(|a| {
-            let versioned = format!("{a}@");
-            a == &s.name
-                || s.command.as_deref() == Some(a.as_str())
-                || s.args.iter().any(|x| x == a || x.starts_with(&versioned))
-                || s.url.as_deref().is_some_and(|u| u.starts_with(a.as_str()))
-        })
-    }
+/// Whether a server matches an allowlist entry: its name, its command, a command-line word
+/// (with or without `@version`), or a URL prefix.
+fn is_allowed(allowed: &[String], s: &Server) -> bool {
+    allowed.iter().any(|a| {
+        let versioned = format!("{a}@");
+        a == &s.name
+            || s.command.as_deref() == Some(a.as_str())
+            || s.args.iter().any(|x| x == a || x.starts_with(&versioned))
+            || s.url.as_deref().is_some_and(|u| u.starts_with(a.as_str()))
+    })
 }
 
 /// Parses an MCP configuration by its extension; JSON may carry comments (VS Code).

@@ -142,6 +142,10 @@ pub struct AiTools {
     /// Footprints several tools share (AGENTS.md): they reveal an agent, not which one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_footprints: Option<Vec<Sp<String>>>,
+    /// MCP servers allowed, by name, command-line word (an npm package) or URL prefix;
+    /// absent or empty: every server is allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_servers: Option<Vec<String>>,
 }
 
 impl AiTools {
@@ -152,6 +156,9 @@ impl AiTools {
         }
         if over.shared_footprints.is_some() {
             self.shared_footprints = over.shared_footprints;
+        }
+        if over.mcp_servers.is_some() {
+            self.mcp_servers = over.mcp_servers;
         }
         for t in over.tools {
             match self.tools.iter_mut().find(|b| b.id.value == t.id.value) {
