@@ -857,3 +857,39 @@ fn mcp_allowlist_from_an_extending_policy() {
     assert!(bad[0].message.contains("`remote`"));
     assert_eq!(bad[0].line, Some(4));
 }
+
+/// docs/signals.md names every tool, ecosystem, CI system and AI tool of the default policy.
+#[test]
+fn signals_doc_lists_every_detector_of_the_default_policy() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/signals.md")).unwrap();
+    let policy: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(root.join("policies/default.yaml")).unwrap(),
+    )
+    .unwrap();
+    let ids = |section: &str| -> Vec<String> {
+        policy[section]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut missing = Vec::new();
+    for id in ids("tools")
+        .into_iter()
+        .chain(ids("ecosystems"))
+        .chain(ids("ci_files"))
+    {
+        if !doc.contains(&format!("`{id}`")) {
+            missing.push(id);
+        }
+    }
+    for t in policy["ai_tools"]["tools"].as_array().unwrap() {
+        let id = format!("`ai-tool:{}`", t["id"].as_str().unwrap());
+        if !doc.contains(&id) {
+            missing.push(id);
+        }
+    }
+    assert!(missing.is_empty(), "not in docs/signals.md: {missing:?}");
+}
