@@ -755,6 +755,7 @@ fn mcp_configs_list_servers_and_fail_on_literal_secrets_without_printing_them() 
     let dir = repo();
     let root = dir.path();
     let token = ["gh", "p_", "R4nd0mL00k1ngT0k3nV4lu3F0rT3st1ng00"].concat();
+    let query_key = ["Zq8x3Lm0", "Pv7Tn2Wk9Rb4"].concat();
     write(
         root,
         ".mcp.json",
@@ -775,7 +776,9 @@ fn mcp_configs_list_servers_and_fail_on_literal_secrets_without_printing_them() 
     write(
         root,
         ".cursor/mcp.json",
-        "{\"mcpServers\": {\"search\": {\"url\": \"https://search.example/sse?api_key=Zq8x3Lm0Pv7Tn2Wk9Rb4\"}}}\n",
+        &format!(
+            "{{\"mcpServers\": {{\"search\": {{\"url\": \"https://search.example/sse?api_key={query_key}\"}}}}}}\n"
+        ),
     );
     manifest(root, "[claude-code, cursor, copilot, codex]");
     let (v, stdout) = verify(root);
@@ -800,10 +803,7 @@ fn mcp_configs_list_servers_and_fail_on_literal_secrets_without_printing_them() 
         "{secrets:#?}"
     );
     assert!(!stdout.contains(&token), "a secret was printed");
-    assert!(
-        !stdout.contains("Zq8x3Lm0Pv7Tn2Wk9Rb4"),
-        "a secret was printed"
-    );
+    assert!(!stdout.contains(&query_key), "a secret was printed");
     let findings = v["findings"].as_array().unwrap();
     assert!(
         findings

@@ -372,6 +372,9 @@ impl Heuristic {
         if s.is_empty() || self.placeholders.as_ref().is_some_and(|p| p.is_match(s)) {
             return false;
         }
+        if url_password(s).is_some_and(|p| !p.is_empty()) {
+            return true;
+        }
         let word = !s.contains(char::is_whitespace);
         if word
             && self
@@ -392,6 +395,14 @@ impl Heuristic {
             && s.chars().any(|c| c.is_ascii_alphabetic())
             && entropy(s) >= 4.0
     }
+}
+
+/// The password of a URL's `user:password@` part, when it has one.
+fn url_password(s: &str) -> Option<&str> {
+    let (_, rest) = s.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    userinfo.split_once(':').map(|(_, p)| p)
 }
 
 /// Shannon entropy in bits per character.
@@ -493,10 +504,16 @@ mod tests {
         assert!(!h.literal_secret("Authorization", "Bearer ${input:api-token}"));
         assert!(!h.literal_secret("API_KEY", "$API_KEY"));
         assert!(!h.literal_secret("API_KEY", "<your-api-key>"));
-        assert!(h.literal_secret("Authorization", "Bearer q8Zt4mWv9Lx2Rk7P"));
+        assert!(h.literal_secret("Authorization", &["Bearer q8Zt4m", "Wv9Lx2Rk7P"].concat()));
         assert!(!h.literal_secret("LOG_LEVEL", "debug"));
         assert!(!h.literal_secret("args", "@modelcontextprotocol/server-filesystem"));
-        assert!(h.literal_secret("args", "Zq8x3Lm0Pv7Tn2Wk9Rb4Yc6Hd1Jf5Gs"));
+        assert!(h.literal_secret("args", &["Zq8x3Lm0Pv7T", "n2Wk9Rb4Yc6Hd1Jf5Gs"].concat()));
+        assert!(h.literal_secret(
+            "DATABASE_URL",
+            &format!("postgres://app:{}@db:5432/app", "hunter2".repeat(2))
+        ));
+        assert!(!h.literal_secret("DATABASE_URL", "postgres://app:${DB_PASSWORD}@db:5432/app"));
+        assert!(!h.literal_secret("DATABASE_URL", "postgres://app@db:5432/app"));
     }
 
     #[test]
@@ -506,7 +523,7 @@ mod tests {
             "-y",
             "pkg",
             "--api-key",
-            "abc123secretvalue",
+            &["abc123", "secretvalue"].concat(),
             "--x=1",
             "https://u:p@h.example/p?q=1",
         ]
