@@ -134,6 +134,8 @@ pub struct Cache {
     pub(crate) ci: std::sync::OnceLock<ci::CiIndex>,
     /// Dependency manifests found.
     pub(crate) manifests: std::sync::OnceLock<dependencies::Found>,
+    /// Files near the top of the enclosing repository, for a nested artifact.
+    pub(crate) repo_top: std::sync::OnceLock<Vec<ci::Found>>,
 }
 
 /// What a check can see.

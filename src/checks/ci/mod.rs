@@ -256,9 +256,14 @@ pub fn matching_files(ctx: &Ctx<'_>, set: &GlobSet, depth: usize) -> Vec<Found> 
         }
     }
     if ctx.artifact.repo_root.is_some() {
-        for f in walk_bases(ctx.artifact, depth.min(REPO_ROOT_DEPTH), false, false) {
+        let top = ctx
+            .artifact
+            .cache
+            .repo_top
+            .get_or_init(|| walk_bases(ctx.artifact, REPO_ROOT_DEPTH, false, false));
+        for f in top.iter().filter(|f| f.rel.components().count() <= depth) {
             if set.is_match(&f.rel) && seen.insert(f.canonical.clone()) {
-                out.push(f);
+                out.push(f.clone());
             }
         }
     }
