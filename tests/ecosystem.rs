@@ -893,3 +893,34 @@ fn signals_doc_lists_every_detector_of_the_default_policy() {
     }
     assert!(missing.is_empty(), "not in docs/signals.md: {missing:?}");
 }
+
+#[test]
+fn gitlab_local_includes_are_followed() {
+    let dir = repo();
+    let root = dir.path();
+    write(root, "go.mod", "module example.com/a\n\ngo 1.23\n");
+    write(
+        root,
+        ".gitlab-ci.yml",
+        "stages: [test]\ninclude:\n  - local: ci/test.gitlab-ci.yml\n  - local: /ci/missing.yml\n  - remote: https://example.com/ci.yml\n  - template: Jobs/SAST.gitlab-ci.yml\n",
+    );
+    write(
+        root,
+        "ci/test.gitlab-ci.yml",
+        "unit:\n  stage: test\n  image: golang:1.23\n  script:\n    - go vet ./...\n    - go test -race ./...\n",
+    );
+    let (v, _) = verify(root);
+    let ev = evidence(&v);
+    let t = one(&ev, "ci-tests");
+    assert_eq!(
+        (t.path.as_deref(), t.line),
+        (Some("ci/test.gitlab-ci.yml"), Some(6))
+    );
+    one(&ev, "gitlab-sast");
+    assert!(
+        find(&ev, "unreadable")
+            .iter()
+            .any(|e| e.path.as_deref() == Some("ci/missing.yml")),
+        "{ev:#?}"
+    );
+}

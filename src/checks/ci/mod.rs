@@ -104,11 +104,16 @@ fn build(ctx: &Ctx<'_>) -> CiIndex {
         .map(glob_depth)
         .max()
         .unwrap_or(1);
+    let mut queue: std::collections::VecDeque<(Found, String, CiFormat)> =
+        shallow_files(ctx.artifact, depth, true)
+            .into_iter()
+            .filter_map(|f| {
+                let (def, _) = sets.iter().find(|(_, s)| s.is_match(&f.rel))?;
+                Some((f, def.id.value.clone(), def.format))
+            })
+            .collect();
     let mut seen = HashSet::new();
-    for found in shallow_files(ctx.artifact, depth, true) {
-        let Some((def, _)) = sets.iter().find(|(_, s)| s.is_match(&found.rel)) else {
-            continue;
-        };
+    while let Some((found, system, format)) = queue.pop_front() {
         if !seen.insert(found.canonical.clone()) {
             continue;
         }
@@ -123,19 +128,82 @@ fn build(ctx: &Ctx<'_>) -> CiIndex {
                 let (file, problem) = parse::parse(
                     found.shown.clone(),
                     Artifact::display(&found.rel),
-                    def.id.value.clone(),
-                    def.format,
+                    system.clone(),
+                    format,
                     text,
                 );
                 if let Some((msg, line)) = problem {
                     out.unreadable
                         .push(unparsable("ci", &file.path, &msg, line));
                 }
+                if format == CiFormat::Yaml
+                    && let Some(v) = &file.value
+                {
+                    for inc in local_includes(v) {
+                        queue.push_back((
+                            included(ctx.artifact, &found, &inc),
+                            system.clone(),
+                            format,
+                        ));
+                    }
+                }
                 out.files.push(file);
             }
         }
     }
     out
+}
+
+/// Local files a pipeline includes (GitLab `include: 'path.yml'`, `include: [{local:
+/// path}]`); remote URLs, templates and other projects are not files of this repository.
+fn local_includes(v: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let items: Vec<&Value> = match v.get("include") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(x) => vec![x],
+        None => return Vec::new(),
+    };
+    items
+        .into_iter()
+        .filter_map(|i| match i {
+            Value::String(s) if !s.contains("://") => Some(s.clone()),
+            Value::Object(o) => o.get("local").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        })
+        .filter(|p| !p.contains('*') && (p.ends_with(".yml") || p.ends_with(".yaml")))
+        .collect()
+}
+
+/// The file `inc` (relative to the root `from` was found under) as a [`Found`].
+fn included(artifact: &Artifact, from: &Found, inc: &str) -> Found {
+    let rel = PathBuf::from(inc.trim_start_matches('/'));
+    let depth = from.rel.components().count();
+    let base = from.abs.ancestors().nth(depth).unwrap_or(Path::new("."));
+    let shown_rel = Artifact::display(&from.rel);
+    let prefix = from.shown.strip_suffix(&shown_rel).unwrap_or("");
+    let shown = format!("{prefix}{}", Artifact::display(&rel));
+    let abs = base.join(&rel);
+    let art_canon = std::fs::canonicalize(&artifact.root).unwrap_or(artifact.root.clone());
+    let fence = artifact.repo_root.clone().unwrap_or(art_canon);
+    // A missing file is reported when it is read.
+    let (canonical, outside) = match std::fs::canonicalize(&abs) {
+        Ok(c) if !c.starts_with(&fence) => {
+            let why = format!(
+                "{shown} (included by {}) is outside the repository; not read",
+                from.shown
+            );
+            (c, Some(why))
+        }
+        Ok(c) => (c, None),
+        Err(_) => (abs.clone(), None),
+    };
+    Found {
+        shown,
+        rel,
+        abs,
+        canonical,
+        outside,
+    }
 }
 
 /// How many path components a glob can span.
