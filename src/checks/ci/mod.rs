@@ -47,7 +47,7 @@ pub struct CiFile {
 /// Every CI file of an artifact, and those that could not be read.
 #[derive(Debug, Default)]
 pub struct CiIndex {
-    /// Files read (possibly partially when broken).
+    /// Files read; one that did not parse is listed with no items.
     pub files: Vec<CiFile>,
     /// `unreadable` evidence for files that could not be read or parsed.
     pub unreadable: Vec<Evidence>,
