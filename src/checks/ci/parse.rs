@@ -120,6 +120,10 @@ pub fn yaml_problem(err: &str) -> (String, Option<u64>) {
 }
 
 fn github(v: &Value, lines: &mut Lines<'_>, out: &mut Vec<Item>) {
+    // A composite action (`action.yml`) runs its steps under `runs:`.
+    if let Some(steps) = v.pointer("/runs/steps").and_then(Value::as_array) {
+        github_steps(steps, None, lines, out);
+    }
     let Some(jobs) = v.get("jobs").and_then(Value::as_object) else {
         return;
     };
@@ -133,21 +137,22 @@ fn github(v: &Value, lines: &mut Lines<'_>, out: &mut Vec<Item>) {
                 job: job_name.clone(),
             });
         }
-        for step in body
-            .get("steps")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            for (key, kind) in [("uses", ItemKind::Uses), ("run", ItemKind::Run)] {
-                if let Some(s) = step.get(key).and_then(Value::as_str) {
-                    out.push(Item {
-                        kind,
-                        line: lines.find(key, s),
-                        text: s.to_string(),
-                        job: job_name.clone(),
-                    });
-                }
+        if let Some(steps) = body.get("steps").and_then(Value::as_array) {
+            github_steps(steps, job_name, lines, out);
+        }
+    }
+}
+
+fn github_steps(steps: &[Value], job: Option<String>, lines: &mut Lines<'_>, out: &mut Vec<Item>) {
+    for step in steps {
+        for (key, kind) in [("uses", ItemKind::Uses), ("run", ItemKind::Run)] {
+            if let Some(s) = step.get(key).and_then(Value::as_str) {
+                out.push(Item {
+                    kind,
+                    line: lines.find(key, s),
+                    text: s.to_string(),
+                    job: job.clone(),
+                });
             }
         }
     }

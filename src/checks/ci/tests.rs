@@ -74,3 +74,14 @@ fn quoted_commands_hide_values() {
         "snyk test --auth …"
     );
 }
+
+#[test]
+fn composite_action_steps() {
+    let text = "name: setup\nruns:\n  using: composite\n  steps:\n    - uses: actions/setup-node@v4\n    - run: npm ci\n      shell: bash\n";
+    let got = items(CiFormat::GithubActions, text);
+    assert_eq!(
+        got[0],
+        (ItemKind::Uses, "actions/setup-node@v4".into(), Some(5))
+    );
+    assert_eq!(got[1], (ItemKind::Run, "npm ci".into(), Some(6)));
+}
