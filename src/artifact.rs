@@ -21,6 +21,8 @@ pub struct Artifact {
     pub repo_root: Option<PathBuf>,
     files: OnceLock<Vec<PathBuf>>,
     digest: OnceLock<Result<crate::digest::ArtifactDigest, String>>,
+    /// What checks parsed once and share (CI files, manifests found).
+    pub(crate) cache: crate::checks::Cache,
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -52,6 +54,7 @@ impl Artifact {
             repo_root,
             files: OnceLock::new(),
             digest: OnceLock::new(),
+            cache: Default::default(),
         }
     }
 

@@ -968,6 +968,18 @@ fn policy_schema_names_only_fields_the_parser_accepts() {
             "{key} not accepted:\n{stderr}"
         );
     }
+    // Every top-level section of the default policy is described by the schema.
+    for line in include_str!("../policies/default.yaml").lines() {
+        if let Some((key, _)) = line.split_once(':')
+            && !key.is_empty()
+            && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            assert!(
+                schema["properties"].get(key).is_some(),
+                "top-level `{key}` missing from the schema"
+            );
+        }
+    }
     // The default policy's check kinds all appear in the schema's enum.
     let kinds = schema["$defs"]["check"]["properties"]["kind"]["enum"].to_string();
     let policy = include_str!("../policies/default.yaml");

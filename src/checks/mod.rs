@@ -3,14 +3,23 @@
 //! module holds what they share: the context they run in, their outcome and evidence, and the
 //! enum that dispatches on `kind`.
 
+mod ai_tools;
 mod any_of;
+pub mod ci;
+mod ci_tests;
 mod code_review;
+mod codeowners;
+mod dependencies;
+mod dependency_scanner;
 mod engineer;
 mod file_contains;
 mod file_exists;
 mod manifest_field;
+mod mcp_servers;
 mod pending;
 mod review_attestation;
+mod sast;
+mod workflow_hygiene;
 
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +129,17 @@ impl Outcome {
     }
 }
 
+/// What checks compute once per artifact and share.
+#[derive(Debug, Default)]
+pub struct Cache {
+    /// CI and hook files, parsed.
+    pub(crate) ci: std::sync::OnceLock<ci::CiIndex>,
+    /// Dependency manifests found.
+    pub(crate) manifests: std::sync::OnceLock<dependencies::Found>,
+    /// Files near the top of the enclosing repository, for a nested artifact.
+    pub(crate) repo_top: std::sync::OnceLock<Vec<ci::Found>>,
+}
+
 /// What a check can see.
 pub struct Ctx<'a> {
     /// The validated policy.
@@ -153,19 +173,21 @@ pub enum CheckSpec {
     /// Secret or personal-data scanning of prompt-like files or the whole tree.
     ContentScan(pending::ContentScan),
     /// AI assistant footprints against the approved list.
-    AiTools(pending::Empty),
+    AiTools(ai_tools::Config),
     /// MCP server configurations.
-    McpServers(pending::Empty),
+    McpServers(mcp_servers::Config),
     /// A SAST tool and a secret scanner are wired into CI or pre-commit.
-    Sast(pending::Empty),
+    Sast(sast::Config),
     /// Every dependency manifest has its lockfile.
-    Dependencies(pending::Empty),
+    Dependencies(dependencies::Config),
     /// A dependency scanner or updater is configured.
-    DependencyScanner(pending::Empty),
+    DependencyScanner(dependency_scanner::Config),
     /// CI runs the tests.
-    CiTests(pending::Empty),
+    CiTests(ci_tests::Config),
     /// CI workflows follow hardening practice.
-    WorkflowHygiene(pending::Empty),
+    WorkflowHygiene(workflow_hygiene::Config),
+    /// A CODEOWNERS file exists and every line of it is well-formed.
+    Codeowners(codeowners::Config),
 }
 
 impl CheckSpec {
@@ -187,6 +209,7 @@ impl CheckSpec {
             CheckSpec::DependencyScanner(_) => "dependency-scanner",
             CheckSpec::CiTests(_) => "ci-tests",
             CheckSpec::WorkflowHygiene(_) => "workflow-hygiene",
+            CheckSpec::Codeowners(_) => "codeowners",
         }
     }
 
@@ -200,14 +223,15 @@ impl CheckSpec {
             CheckSpec::AnyOf(c) => c.validate(v, origin, owner),
             CheckSpec::ReviewAttestation(c) => c.validate(v, origin, owner),
             CheckSpec::CodeReview(c) => c.validate(v, origin, owner),
-            CheckSpec::ContentScan(_)
-            | CheckSpec::AiTools(_)
-            | CheckSpec::McpServers(_)
-            | CheckSpec::Sast(_)
-            | CheckSpec::Dependencies(_)
-            | CheckSpec::DependencyScanner(_)
-            | CheckSpec::CiTests(_)
-            | CheckSpec::WorkflowHygiene(_) => {}
+            CheckSpec::AiTools(c) => c.validate(v, origin, owner),
+            CheckSpec::McpServers(c) => c.validate(v, origin, owner),
+            CheckSpec::Sast(c) => c.validate(v, origin, owner),
+            CheckSpec::Dependencies(c) => c.validate(v, origin, owner),
+            CheckSpec::DependencyScanner(c) => c.validate(v, origin, owner),
+            CheckSpec::CiTests(c) => c.validate(v, origin, owner),
+            CheckSpec::WorkflowHygiene(c) => c.validate(v, origin, owner),
+            CheckSpec::Codeowners(c) => c.validate(v, origin, owner),
+            CheckSpec::ContentScan(_) => {}
         }
     }
 
@@ -221,14 +245,15 @@ impl CheckSpec {
             CheckSpec::AnyOf(c) => c.run(ctx),
             CheckSpec::ReviewAttestation(c) => c.run(ctx),
             CheckSpec::CodeReview(c) => c.run(ctx),
-            CheckSpec::ContentScan(_)
-            | CheckSpec::AiTools(_)
-            | CheckSpec::McpServers(_)
-            | CheckSpec::Sast(_)
-            | CheckSpec::Dependencies(_)
-            | CheckSpec::DependencyScanner(_)
-            | CheckSpec::CiTests(_)
-            | CheckSpec::WorkflowHygiene(_) => pending::run(self.kind()),
+            CheckSpec::AiTools(c) => c.run(ctx),
+            CheckSpec::McpServers(c) => c.run(ctx),
+            CheckSpec::Sast(c) => c.run(ctx),
+            CheckSpec::Dependencies(c) => c.run(ctx),
+            CheckSpec::DependencyScanner(c) => c.run(ctx),
+            CheckSpec::CiTests(c) => c.run(ctx),
+            CheckSpec::WorkflowHygiene(c) => c.run(ctx),
+            CheckSpec::Codeowners(c) => c.run(ctx),
+            CheckSpec::ContentScan(_) => pending::run(self.kind()),
         }
     }
 }
@@ -245,6 +270,21 @@ pub fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
         };
     }
     worst
+}
+
+/// Runs one check, written as a policy `checks:` entry, on a folder with the default policy.
+#[cfg(test)]
+pub(crate) fn run_yaml(dir: &std::path::Path, spec: &str) -> Outcome {
+    let policy = crate::policy::load_default().expect("default policy");
+    let spec: CheckSpec = serde_saphyr::from_str(spec).expect("check spec");
+    let art = Artifact::new(dir, None, Vec::new());
+    let ctx = Ctx {
+        policy: &policy,
+        artifact: &art,
+        tier: "T4",
+        today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+    };
+    spec.run(&ctx)
 }
 
 #[cfg(test)]

@@ -5,11 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Evidence, Outcome, Status};
 
-/// A check that takes no settings.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Empty {}
-
 /// Settings of `content-scan`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

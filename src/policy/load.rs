@@ -153,8 +153,20 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
     merge_by_id!(questions);
     merge_by_id!(classification);
     merge_by_id!(requirements);
+    merge_by_id!(ci_files);
+    merge_by_id!(ecosystems);
+    merge_by_id!(tools);
     if over.engineers.is_some() {
         base.engineers = over.engineers;
+    }
+    if over.vendored.is_some() {
+        base.vendored = over.vendored;
+    }
+    if let Some(ai) = over.ai_tools {
+        match &mut base.ai_tools {
+            Some(b) => b.merge(ai),
+            None => base.ai_tools = Some(ai),
+        }
     }
 }
 

@@ -2,8 +2,13 @@
 //! them. Parsed strictly from YAML (`load`), layered with `extends: default`, then validated
 //! once (`validate`) so the rest of the program can trust it.
 
+mod detection;
 mod load;
 mod validate;
+
+pub use detection::{
+    AiToolDef, AiTools, CiFileDef, CiFormat, ContainsDef, EcosystemDef, LockRule, ToolDef,
+};
 
 pub use load::{
     DEFAULT_POLICY, PolicySource, load_default, load_file, load_text, read_config_file,
@@ -67,6 +72,22 @@ pub struct Policy {
     /// The requirements and the checks behind them.
     #[serde(default)]
     pub requirements: Vec<RequirementDef>,
+    /// Where CI and hook configuration lives and how to read it.
+    #[serde(default)]
+    pub ci_files: Vec<CiFileDef>,
+    /// Package ecosystems: manifests, lockfiles, test commands.
+    #[serde(default)]
+    pub ecosystems: Vec<EcosystemDef>,
+    /// Globs of vendored and installed dependency trees that are not the artifact's own
+    /// manifests (`**/node_modules/**`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendored: Option<Vec<Sp<String>>>,
+    /// Tools CI or pre-commit may run (SAST, secret and dependency scanners).
+    #[serde(default)]
+    pub tools: Vec<ToolDef>,
+    /// AI assistants, their footprints, and which are approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_tools: Option<AiTools>,
     /// Which loaded file each item came from (index into the loader's sources).
     #[serde(skip)]
     pub sources: Vec<PolicySource>,

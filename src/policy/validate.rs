@@ -298,6 +298,22 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             check.validate(&mut v, req.origin, &owner);
         }
     }
+    duplicates(
+        &mut v,
+        policy.ci_files.iter().map(|c| (c.origin, &c.id)),
+        "ci_files entry",
+    );
+    duplicates(
+        &mut v,
+        policy.ecosystems.iter().map(|e| (e.origin, &e.id)),
+        "ecosystem",
+    );
+    duplicates(
+        &mut v,
+        policy.tools.iter().map(|t| (t.origin, &t.id)),
+        "tool",
+    );
+    super::detection::validate(&mut v);
     if v.problems.is_empty() {
         Ok(())
     } else {
