@@ -20,6 +20,8 @@ pub struct Artifact {
     /// The enclosing repository's top folder (holding `.git`), if any.
     pub repo_root: Option<PathBuf>,
     files: OnceLock<Vec<PathBuf>>,
+    /// Scan results shared by the requirements that scan this artifact.
+    pub(crate) scans: crate::scan::ScanCache,
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -50,6 +52,7 @@ impl Artifact {
             excluded,
             repo_root,
             files: OnceLock::new(),
+            scans: Default::default(),
         }
     }
 

@@ -14,4 +14,5 @@ pub mod evaluate;
 pub mod manifest;
 pub mod policy;
 pub mod report;
+pub mod scan;
 pub mod walk;

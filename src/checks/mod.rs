@@ -4,6 +4,7 @@
 //! enum that dispatches on `kind`.
 
 mod any_of;
+pub(crate) mod content_scan;
 mod engineer;
 mod file_contains;
 mod file_exists;
@@ -94,6 +95,9 @@ pub struct Finding {
     pub column: u64,
     /// At most the rule's public prefix and two more characters, then `…`.
     pub redacted: String,
+    /// sha256 of rule, path and value, for baselines; not part of the report.
+    #[serde(skip)]
+    pub fingerprint: String,
 }
 
 /// What one check concluded.
@@ -149,7 +153,7 @@ pub enum CheckSpec {
     /// An engineer other than the author reviewed the code.
     CodeReview(pending::Empty),
     /// Secret or personal-data scanning of prompt-like files or the whole tree.
-    ContentScan(pending::ContentScan),
+    ContentScan(content_scan::Config),
     /// AI assistant footprints against the approved list.
     AiTools(pending::Empty),
     /// MCP server configurations.
@@ -196,9 +200,9 @@ impl CheckSpec {
             CheckSpec::FileContains(c) => c.validate(v, origin, owner),
             CheckSpec::Engineer(c) => c.validate(v, origin, owner),
             CheckSpec::AnyOf(c) => c.validate(v, origin, owner),
+            CheckSpec::ContentScan(c) => c.validate(v, origin, owner),
             CheckSpec::ReviewAttestation(_)
             | CheckSpec::CodeReview(_)
-            | CheckSpec::ContentScan(_)
             | CheckSpec::AiTools(_)
             | CheckSpec::McpServers(_)
             | CheckSpec::Sast(_)
@@ -217,9 +221,9 @@ impl CheckSpec {
             CheckSpec::FileContains(c) => c.run(ctx),
             CheckSpec::Engineer(c) => c.run(ctx),
             CheckSpec::AnyOf(c) => c.run(ctx),
+            CheckSpec::ContentScan(c) => c.run(ctx),
             CheckSpec::ReviewAttestation(_)
             | CheckSpec::CodeReview(_)
-            | CheckSpec::ContentScan(_)
             | CheckSpec::AiTools(_)
             | CheckSpec::McpServers(_)
             | CheckSpec::Sast(_)

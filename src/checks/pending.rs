@@ -21,16 +21,6 @@ pub struct ReviewAttestation {
     pub by: Option<String>,
 }
 
-/// Settings of `content-scan`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContentScan {
-    /// `prompt-files` or `tree`.
-    pub scope: String,
-    /// `secret` or `pii`.
-    pub category: String,
-}
-
 /// The outcome of a check kind that is not available yet.
 pub fn run(kind: &str) -> Outcome {
     Outcome::one(

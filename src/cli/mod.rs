@@ -3,6 +3,7 @@
 mod assess;
 mod matrix;
 mod policy_cmd;
+mod scan;
 mod verify;
 
 use std::io::{IsTerminal, Write};
@@ -45,6 +46,8 @@ pub enum Command {
     Assess(assess::AssessArgs),
     /// Check code against the tier its .tier.yaml declares or implies.
     Verify(verify::VerifyArgs),
+    /// Scan files for secrets and personal data.
+    Scan(scan::ScanArgs),
     /// Print the requirements matrix: which requirement each tier needs.
     Matrix(MatrixArgs),
     /// Show or check a policy.
@@ -127,6 +130,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Assess(a) => assess::run(a, color, &mut out),
         Command::Verify(a) => verify::run(a, color, &mut out),
+        Command::Scan(a) => scan::run(a, color, &mut out),
         Command::Matrix(a) => matrix::run(a, color, &mut out),
         Command::Policy(c) => policy_cmd::run(c, &mut out),
     };

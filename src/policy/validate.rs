@@ -288,6 +288,8 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             check.validate(&mut v, req.origin, &owner);
         }
     }
+    v.fallback = (0, 0);
+    crate::scan::cfg::validate(&mut v, policy);
     if v.problems.is_empty() {
         Ok(())
     } else {
