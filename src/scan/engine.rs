@@ -555,7 +555,7 @@ impl Scanner {
             Ok(m) => m,
             Err(e) => return FileResult::Error(shown, e.to_string()),
         };
-        if meta.file_type().is_symlink() {
+        let size = if meta.file_type().is_symlink() {
             let target = std::fs::canonicalize(&full);
             match (target, canon_root) {
                 (Ok(t), Some(r)) if t.starts_with(r) && t.is_file() => {}
@@ -569,11 +569,14 @@ impl Scanner {
                     return FileResult::Skipped(shown, format!("broken symlink: {e}"));
                 }
             }
-        }
-        let size = match std::fs::metadata(&full) {
-            Ok(m) if m.is_dir() => return FileResult::Skipped(shown, "a folder".into()),
-            Ok(m) => m.len(),
-            Err(e) => return FileResult::Error(shown, e.to_string()),
+            match std::fs::metadata(&full) {
+                Ok(m) => m.len(),
+                Err(e) => return FileResult::Error(shown, e.to_string()),
+            }
+        } else if meta.is_dir() {
+            return FileResult::Skipped(shown, "a folder".into());
+        } else {
+            meta.len()
         };
         if size > opts.max_file_size {
             return FileResult::Skipped(
