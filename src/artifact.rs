@@ -23,6 +23,8 @@ pub struct Artifact {
     digest: OnceLock<Result<crate::digest::ArtifactDigest, String>>,
     /// What checks parsed once and share (CI files, manifests found).
     pub(crate) cache: crate::checks::Cache,
+    /// Scan results shared by the requirements that scan this artifact.
+    pub(crate) scans: crate::scan::ScanCache,
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -55,6 +57,7 @@ impl Artifact {
             files: OnceLock::new(),
             digest: OnceLock::new(),
             cache: Default::default(),
+            scans: Default::default(),
         }
     }
 

@@ -16,4 +16,5 @@ pub mod git;
 pub mod manifest;
 pub mod policy;
 pub mod report;
+pub mod scan;
 pub mod walk;

@@ -145,6 +145,11 @@ impl Config {
                             line: l,
                             column: c,
                             redacted: redact(&val),
+                            fingerprint: crate::scan::fingerprint(
+                                "mcp-literal-secret",
+                                &f.shown,
+                                &val,
+                            ),
                         });
                     }
                 }

@@ -9,6 +9,7 @@ pub mod ci;
 mod ci_tests;
 mod code_review;
 mod codeowners;
+pub(crate) mod content_scan;
 mod dependencies;
 mod dependency_scanner;
 mod engineer;
@@ -16,7 +17,6 @@ mod file_contains;
 mod file_exists;
 mod manifest_field;
 mod mcp_servers;
-mod pending;
 mod review_attestation;
 mod sast;
 mod workflow_hygiene;
@@ -105,6 +105,9 @@ pub struct Finding {
     pub column: u64,
     /// At most the rule's public prefix and two more characters, then `…`.
     pub redacted: String,
+    /// sha256 of rule, path and value, for baselines; not part of the report.
+    #[serde(skip)]
+    pub fingerprint: String,
 }
 
 /// What one check concluded.
@@ -171,7 +174,7 @@ pub enum CheckSpec {
     /// An engineer other than the author reviewed the code.
     CodeReview(code_review::Config),
     /// Secret or personal-data scanning of prompt-like files or the whole tree.
-    ContentScan(pending::ContentScan),
+    ContentScan(content_scan::Config),
     /// AI assistant footprints against the approved list.
     AiTools(ai_tools::Config),
     /// MCP server configurations.
@@ -231,7 +234,7 @@ impl CheckSpec {
             CheckSpec::CiTests(c) => c.validate(v, origin, owner),
             CheckSpec::WorkflowHygiene(c) => c.validate(v, origin, owner),
             CheckSpec::Codeowners(c) => c.validate(v, origin, owner),
-            CheckSpec::ContentScan(_) => {}
+            CheckSpec::ContentScan(c) => c.validate(v, origin, owner),
         }
     }
 
@@ -253,7 +256,7 @@ impl CheckSpec {
             CheckSpec::CiTests(c) => c.run(ctx),
             CheckSpec::WorkflowHygiene(c) => c.run(ctx),
             CheckSpec::Codeowners(c) => c.run(ctx),
-            CheckSpec::ContentScan(_) => pending::run(self.kind()),
+            CheckSpec::ContentScan(c) => c.run(ctx),
         }
     }
 }

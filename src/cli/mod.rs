@@ -4,6 +4,7 @@ mod assess;
 mod matrix;
 mod policy_cmd;
 mod review;
+mod scan;
 mod verify;
 
 use std::io::{IsTerminal, Write};
@@ -48,6 +49,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Record that someone reviewed the code as it is now (bound to its content digest).
     Review(review::ReviewArgs),
+    /// Scan files for secrets and personal data.
+    Scan(scan::ScanArgs),
     /// Print the requirements matrix: which requirement each tier needs.
     Matrix(MatrixArgs),
     /// Show or check a policy.
@@ -130,6 +133,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Assess(a) => assess::run(a, color, &mut out),
         Command::Verify(a) => verify::run(a, color, &mut out),
+        Command::Scan(a) => scan::run(a, color, &mut out),
         Command::Matrix(a) => matrix::run(a, color, &mut out),
         Command::Review(a) => review::run(a, &mut out),
         Command::Policy(c) => policy_cmd::run(c, &mut out),

@@ -76,6 +76,12 @@ fn parse(text: &str, path: &Path, origin: usize) -> Result<Policy, ConfigError> 
     for r in &mut policy.requirements {
         r.origin = origin;
     }
+    for r in &mut policy.rules {
+        r.origin = origin;
+        r.allowlist.set_origin(origin);
+    }
+    policy.allowlist.set_origin(origin);
+    policy.prompt_files_origin = origin;
     Ok(policy)
 }
 
@@ -167,6 +173,26 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
             Some(b) => b.merge(ai),
             None => base.ai_tools = Some(ai),
         }
+    }
+    // Rules: an id given again in the same file stays a duplicate (validation reports it)
+    // instead of silently replacing the first.
+    for mut rule in over.rules {
+        rule.origin = origin;
+        match base
+            .rules
+            .iter_mut()
+            .find(|b| b.id.value == rule.id.value && b.origin != origin)
+        {
+            Some(slot) => *slot = rule,
+            None => base.rules.push(rule),
+        }
+    }
+    let mut allow = over.allowlist;
+    allow.set_origin(origin);
+    base.allowlist.append(allow);
+    if over.prompt_files.is_some() {
+        base.prompt_files = over.prompt_files;
+        base.prompt_files_origin = origin;
     }
 }
 

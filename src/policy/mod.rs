@@ -88,6 +88,19 @@ pub struct Policy {
     /// AI assistants, their footprints, and which are approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ai_tools: Option<AiTools>,
+    /// Globs of prompt-like files (prompts, AI instructions, chat histories, MCP configs,
+    /// notebooks) that the `prompt-files` scope of `content-scan` scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_files: Option<Vec<Sp<String>>>,
+    /// Secret and personal-data rules.
+    #[serde(default)]
+    pub rules: Vec<crate::scan::RuleDef>,
+    /// Values and paths no rule reports.
+    #[serde(default)]
+    pub allowlist: crate::scan::Allowlist,
+    /// Which loaded file `prompt_files` came from.
+    #[serde(skip)]
+    pub prompt_files_origin: usize,
     /// Which loaded file each item came from (index into the loader's sources).
     #[serde(skip)]
     pub sources: Vec<PolicySource>,

@@ -314,6 +314,8 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
         "tool",
     );
     super::detection::validate(&mut v);
+    v.fallback = (0, 0);
+    crate::scan::cfg::validate(&mut v, policy);
     if v.problems.is_empty() {
         Ok(())
     } else {

@@ -1,0 +1,225 @@
+//! `content-scan`: no secret or personal data in the artifact's prompt-like files (scope
+//! `prompt-files`, the policy's `prompt_files` globs) or in all its files (scope `tree`).
+//! The scanning itself is [`crate::scan`]; this module chooses the files, honours the
+//! manifest's baseline and turns the scan into evidence.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Ctx, Evidence, Outcome, Status};
+use crate::policy::Validator;
+use crate::scan::baseline::Baseline;
+use crate::scan::{Category, ScanOptions, ScanReport};
+
+const KIND: &str = "content-scan";
+
+/// Which files a content scan reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Files matching the policy's `prompt_files`.
+    PromptFiles,
+    /// Every file of the artifact.
+    Tree,
+}
+
+impl Scope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scope::PromptFiles => "prompt-files",
+            Scope::Tree => "tree",
+        }
+    }
+}
+
+/// Settings of `content-scan`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `prompt-files` or `tree`.
+    pub scope: Scope,
+    /// `secret` or `pii`.
+    pub category: Category,
+}
+
+impl Config {
+    /// Nothing to check beyond what the types enforce; the rules themselves are validated
+    /// with the policy's `rules:` section.
+    pub(super) fn validate(&self, _v: &mut Validator<'_>, _origin: usize, _owner: &str) {}
+
+    pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
+        let scanner = match ctx.artifact.scans.scanner(ctx.policy) {
+            Ok(s) => s,
+            Err(e) => {
+                return Outcome::one(Status::Error, Evidence::new(KIND, "invalid-rules", e));
+            }
+        };
+        if !ctx.policy.rules.iter().any(|r| r.category == self.category) {
+            return Outcome::one(
+                Status::Error,
+                Evidence::new(
+                    KIND,
+                    "no-rules",
+                    format!(
+                        "the policy has no `{}` rules, so nothing can be scanned for",
+                        self.category.as_str()
+                    ),
+                ),
+            );
+        }
+        let files: Vec<PathBuf> = match self.scope {
+            Scope::Tree => ctx.artifact.files().to_vec(),
+            Scope::PromptFiles => {
+                let globs = ctx.policy.prompt_files.as_deref().unwrap_or_default();
+                match super::file_exists::glob_set(globs, false) {
+                    Ok(set) => ctx
+                        .artifact
+                        .files()
+                        .iter()
+                        .filter(|f| set.is_match(f))
+                        .cloned()
+                        .collect(),
+                    Err(e) => {
+                        return Outcome::one(
+                            Status::Error,
+                            Evidence::new(KIND, "invalid-glob", e.to_string()),
+                        );
+                    }
+                }
+            }
+        };
+        let m = ctx.artifact.manifest();
+        let opts = ScanOptions {
+            category: Some(self.category),
+            ignore_values: own_people(m),
+            ..ScanOptions::default()
+        };
+        let report = ctx
+            .artifact
+            .scans
+            .get_or_scan(self.scope.as_str(), self.category, || {
+                scanner.scan_files(&ctx.artifact.root, &files, &opts)
+            });
+        let baseline = match (&ctx.artifact.manifest, &m.baseline) {
+            (Some(lm), Some(b)) if !b.value.trim().is_empty() => {
+                let path = lm.dir().join(&b.value);
+                match Baseline::load(&path) {
+                    Ok(b) => Some(b),
+                    Err(e) => {
+                        return Outcome::one(
+                            Status::Error,
+                            Evidence::new(KIND, "baseline-invalid", e)
+                                .at(crate::artifact::shown(&lm.path), None),
+                        );
+                    }
+                }
+            }
+            _ => None,
+        };
+        outcome(self, &report, baseline.as_ref())
+    }
+}
+
+/// The identities of a manifest's own people (owner, sponsor, maintainers), whose emails
+/// are not personal-data findings.
+pub(crate) fn own_people(m: &crate::manifest::Manifest) -> Vec<String> {
+    m.owner
+        .iter()
+        .chain(m.sponsor.iter())
+        .chain(m.maintainers.iter())
+        .map(|s| crate::policy::identity(&s.value))
+        .collect()
+}
+
+fn outcome(cfg: &Config, report: &ScanReport, baseline: Option<&Baseline>) -> Outcome {
+    let cat = cfg.category.as_str();
+    let what = match cfg.category {
+        Category::Secret => "secret",
+        Category::Pii => "personal-data",
+    };
+    let files_word = match cfg.scope {
+        Scope::PromptFiles => "prompt-like files",
+        Scope::Tree => "files",
+    };
+    let findings = match baseline {
+        Some(b) => b.filter(report.findings.clone()),
+        None => report.findings.clone(),
+    };
+    let accepted = report.findings.len() - findings.len();
+    let mut evidence = Vec::new();
+    let mut per_file: BTreeMap<&str, (usize, u64, Vec<&str>)> = BTreeMap::new();
+    for f in &findings {
+        let e = per_file.entry(&f.path).or_insert((0, f.line, Vec::new()));
+        e.0 += 1;
+        if !e.2.contains(&f.rule_id.as_str()) {
+            e.2.push(&f.rule_id);
+        }
+    }
+    for (path, (n, line, rules)) in &per_file {
+        evidence.push(
+            Evidence::new(
+                KIND,
+                format!("{what}-found"),
+                format!(
+                    "{n} {cat} finding{} ({})",
+                    if *n == 1 { "" } else { "s" },
+                    rules.join(", ")
+                ),
+            )
+            .at(*path, Some(*line)),
+        );
+    }
+    for (path, msg) in &report.errors {
+        evidence
+            .push(Evidence::new(KIND, "unreadable", format!("cannot read: {msg}")).at(path, None));
+    }
+    for (path, why) in &report.skipped {
+        if why != "binary" {
+            evidence
+                .push(Evidence::new(KIND, "skipped", format!("not scanned: {why}")).at(path, None));
+        }
+    }
+    let status = if !findings.is_empty() {
+        Status::Fail
+    } else if !report.errors.is_empty() {
+        Status::Error
+    } else {
+        Status::Pass
+    };
+    if report.files_scanned == 0 && report.errors.is_empty() && cfg.scope == Scope::PromptFiles {
+        evidence.push(Evidence::new(
+            KIND,
+            "no-prompt-files",
+            "no prompt-like files",
+        ));
+    } else {
+        let mut msg = format!(
+            "scanned {} {files_word} ({} bytes) for {cat}: {} finding{}",
+            report.files_scanned,
+            report.bytes_scanned,
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" }
+        );
+        if !per_file.is_empty() {
+            msg.push_str(&format!(
+                " in {} file{}",
+                per_file.len(),
+                if per_file.len() == 1 { "" } else { "s" }
+            ));
+        }
+        if accepted > 0 {
+            msg.push_str(&format!("; {accepted} more accepted by the baseline"));
+        }
+        if !report.skipped.is_empty() {
+            msg.push_str(&format!("; {} skipped", report.skipped.len()));
+        }
+        evidence.push(Evidence::new(KIND, format!("{what}-scan"), msg));
+    }
+    Outcome {
+        status,
+        evidence,
+        findings,
+    }
+}

@@ -1,0 +1,50 @@
+//! A per-artifact memo so that the several requirements that scan the same files in one
+//! run (prompt files for secrets and for personal data, the whole tree for secrets) compile
+//! the rules once and read each file set once per category.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::{Category, ScanReport, Scanner};
+use crate::policy::Policy;
+
+/// Scan results of one artifact, keyed on scope and category.
+#[derive(Default)]
+pub struct ScanCache {
+    scanner: OnceLock<Result<Arc<Scanner>, String>>,
+    results: Mutex<HashMap<(String, Category), Arc<ScanReport>>>,
+}
+
+impl std::fmt::Debug for ScanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanCache").finish_non_exhaustive()
+    }
+}
+
+impl ScanCache {
+    /// The scanner for `policy`, compiled on first use.
+    pub fn scanner(&self, policy: &Policy) -> Result<Arc<Scanner>, String> {
+        self.scanner
+            .get_or_init(|| {
+                Scanner::from_policy(policy)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    /// The result for (`scope`, `category`), computed by `scan` the first time only.
+    pub fn get_or_scan(
+        &self,
+        scope: &str,
+        category: Category,
+        scan: impl FnOnce() -> ScanReport,
+    ) -> Arc<ScanReport> {
+        // Held while scanning, so a second caller waits for the first result instead of
+        // scanning the same files again.
+        let mut map = self.results.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry((scope.to_string(), category))
+            .or_insert_with(|| Arc::new(scan()))
+            .clone()
+    }
+}

@@ -1,0 +1,21 @@
+//! The secret and personal-data scanner. Kept apart from the policy and report code (it
+//! only reads the policy's `rules`, `allowlist` and `prompt_files` sections) so it could
+//! become a crate of its own.
+//!
+//! One pass per file: an Aho-Corasick automaton over every rule's keywords finds where
+//! rules could match; only those rules run their regex, and only on a bounded window
+//! around each hit. Candidates then pass entropy, validators, allowlists, inline
+//! `tiercheck:allow` and `near` before they become redacted [`Finding`]s.
+
+pub mod baseline;
+mod cache;
+pub mod cfg;
+mod engine;
+pub mod validators;
+
+pub use cache::ScanCache;
+pub use cfg::{Allowlist, Category, Near, Pattern, RuleDef};
+pub use engine::{DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner, fingerprint, redact};
+
+/// A finding, as every report shows it.
+pub use crate::checks::Finding;
