@@ -169,6 +169,28 @@ fn allowlist(v: &mut Validator<'_>, list: &Allowlist, owner: &str, origin: Optio
     }
 }
 
+/// Checks a rule's regex syntax without compiling it (compiling every rule twice, here and
+/// in the scanner, would double start-up time); modes as in the scanner: ASCII first, then
+/// Unicode.
+fn parse_rule_regex(pattern: &str) -> Result<(), String> {
+    let parse = |unicode: bool| -> Result<(), String> {
+        regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map(|_| ())
+            .map_err(|e| {
+                // The crate's message spans several lines with a drawing of the pattern;
+                // keep the last line, which says what is wrong.
+                let text = e.to_string();
+                let last = text.lines().last().unwrap_or("").trim();
+                last.strip_prefix("error: ").unwrap_or(last).to_string()
+            })
+    };
+    parse(false).or_else(|_| parse(true))
+}
+
 /// Validates the scanner sections of a merged policy.
 pub(crate) fn validate(v: &mut Validator<'_>, policy: &Policy) {
     if let Some(globs) = &policy.prompt_files {
@@ -201,7 +223,13 @@ pub(crate) fn validate(v: &mut Validator<'_>, policy: &Policy) {
             )
             .help = Some("use lowercase letters, digits and single dashes".into());
         }
-        v.regex(rule.origin, &rule.regex, &owner);
+        if let Err(e) = parse_rule_regex(&rule.regex.value) {
+            v.error_str(
+                rule.origin,
+                &rule.regex,
+                format!("invalid regex in {owner}: {e}"),
+            );
+        }
         if let Some(e) = rule.entropy
             && !(0.0..=8.0).contains(&e)
         {

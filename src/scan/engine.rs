@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use regex::Regex;
+use regex::bytes::{Regex as BytesRegex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
 use super::cfg::{Allowlist, Category, Pattern};
@@ -71,7 +72,7 @@ pub struct ScanReport {
 struct Compiled {
     id: String,
     category: Category,
-    regex: Regex,
+    regex: BytesRegex,
     /// Index of the capture group holding the value (0 = the whole match).
     group: usize,
     prefix: Option<String>,
@@ -126,6 +127,17 @@ impl CompiledAllow {
     }
 }
 
+/// Compiles a rule's regex in ASCII mode (`\w`, `\d`, `\s`, `\b` and `(?i)` cover ASCII
+/// only; tokens, keys and numbers are ASCII, and Unicode tables make large, slow automata),
+/// falling back to Unicode mode for a pattern that needs it. A rule may turn Unicode on
+/// for a part of its pattern with `(?u:...)`.
+pub(crate) fn compile_rule_regex(pattern: &str) -> Result<BytesRegex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+        .or_else(|_| RegexBuilder::new(pattern).build())
+}
+
 /// Builds a glob set matched against paths relative to the scanned root.
 pub(crate) fn globs(list: &[Pattern]) -> Result<GlobSet, globset::Error> {
     let mut b = GlobSetBuilder::new();
@@ -147,6 +159,9 @@ pub struct Scanner {
     triggers: Vec<Vec<usize>>,
     /// Rules with no keywords: they run on every file.
     always: Vec<usize>,
+    /// All keyword-less rules as one multi-pattern regex, so that they cost one pass over
+    /// a file rather than one each; `None` when they cannot be combined.
+    always_set: Option<regex_automata::meta::Regex>,
     global: CompiledAllow,
 }
 
@@ -173,7 +188,7 @@ impl Scanner {
         let mut rules = Vec::with_capacity(policy.rules.len());
         for r in &policy.rules {
             let owner = format!("rule `{}`", r.id.value);
-            let regex = Regex::new(&r.regex.value)
+            let regex = compile_rule_regex(&r.regex.value)
                 .map_err(|e| ConfigError::plain(format!("invalid regex in {owner}: {e}")))?;
             let group = if regex.capture_names().any(|n| n == Some("secret")) {
                 regex
@@ -237,22 +252,61 @@ impl Scanner {
                 }
             }
         }
+        // The search is leftmost-longest (fast, with prefilters) rather than overlapping, so
+        // a hit on a keyword also triggers the rules of every keyword contained in it
+        // ("api_key" triggers the rules keyed on "key").
+        let own = triggers.clone();
+        for (p, w) in words.iter().enumerate() {
+            for (q, v) in words.iter().enumerate() {
+                if p != q && w.contains(v.as_str()) {
+                    for &i in &own[q] {
+                        if !triggers[p].contains(&i) {
+                            triggers[p].push(i);
+                        }
+                    }
+                }
+            }
+        }
         let keywords = if words.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&words)
+                    .or_else(|_| {
+                        AhoCorasickBuilder::new()
+                            .ascii_case_insensitive(true)
+                            .match_kind(MatchKind::LeftmostLongest)
+                            .build(&words)
+                    })
                     .map_err(|e| ConfigError::plain(format!("cannot build keyword set: {e}")))?,
             )
+        };
+        let always_set = if always.len() > 1 {
+            let pats: Vec<&str> = always
+                .iter()
+                .map(|&i| policy.rules[i].regex.value.as_str())
+                .collect();
+            regex_automata::meta::Regex::builder()
+                .syntax(
+                    regex_automata::util::syntax::Config::new()
+                        .unicode(false)
+                        .utf8(false),
+                )
+                .build_many(&pats)
+                .ok()
+        } else {
+            None
         };
         Ok(Scanner {
             rules,
             keywords,
             triggers,
             always,
+            always_set,
             global: CompiledAllow::new(&policy.allowlist, "the global `allowlist`")?,
         })
     }
@@ -298,20 +352,17 @@ impl Scanner {
     fn scan_text(&self, rel_path: &str, text: &str, opts: &ScanOptions) -> Vec<Finding> {
         let wanted = self.wanted(opts, rel_path);
         let mut cands: Vec<Candidate> = Vec::new();
-        for &i in &self.always {
-            if wanted[i] {
-                self.run_rule(i, text, 0, text.len(), &mut cands);
-            }
-        }
+        self.run_always(text, &wanted, &mut cands);
         if let Some(ac) = &self.keywords {
             // Per rule, the end of the last window it ran on: hits inside it are covered.
             let mut covered = vec![0usize; self.rules.len()];
-            for m in ac.find_overlapping_iter(text) {
+            for m in ac.find_iter(text) {
                 for &i in &self.triggers[m.pattern().as_usize()] {
                     if !wanted[i] || (covered[i] > 0 && m.start() < covered[i]) {
                         continue;
                     }
-                    let (ws, we) = window(text, m.start(), m.end());
+                    let extra = self.rules[i].near.map_or(0, |(_, lines)| lines);
+                    let (ws, we) = window(text, m.start(), m.end(), extra);
                     covered[i] = we;
                     self.run_rule(i, text, ws, we, &mut cands);
                 }
@@ -325,9 +376,36 @@ impl Scanner {
         self.filter(rel_path, text, cands, opts)
     }
 
+    /// Runs the keyword-less rules: with the combined regex, each of its matches is a hit
+    /// on which every such rule runs, as for a keyword hit (a match of one rule can hide an
+    /// overlapping match of another from the combined search, not from the window).
+    fn run_always(&self, text: &str, wanted: &[bool], cands: &mut Vec<Candidate>) {
+        let on: Vec<usize> = self.always.iter().copied().filter(|&i| wanted[i]).collect();
+        match &self.always_set {
+            Some(set) if on.len() > 1 => {
+                let mut covered = 0usize;
+                for m in set.find_iter(text.as_bytes()) {
+                    if covered > 0 && m.start() < covered {
+                        continue;
+                    }
+                    let (ws, we) = window(text, m.start(), m.end(), 0);
+                    covered = we;
+                    for &i in &on {
+                        self.run_rule(i, text, ws, we, cands);
+                    }
+                }
+            }
+            _ => {
+                for i in on {
+                    self.run_rule(i, text, 0, text.len(), cands);
+                }
+            }
+        }
+    }
+
     fn run_rule(&self, i: usize, text: &str, ws: usize, we: usize, out: &mut Vec<Candidate>) {
         let rule = &self.rules[i];
-        let hay = &text[ws..we];
+        let hay = &text.as_bytes()[ws..we];
         for caps in rule.regex.captures_iter(hay) {
             let Some(m) = caps
                 .get(rule.group)
@@ -336,11 +414,14 @@ impl Scanner {
             else {
                 continue;
             };
+            // An ASCII-mode match may cut a multi-byte character; widen to whole characters.
+            let start = floor_boundary(text, ws + m.start());
+            let end = ceil_boundary(text, ws + m.end());
             out.push(Candidate {
                 rule: i,
-                start: ws + m.start(),
-                end: ws + m.end(),
-                value: m.as_str().to_string(),
+                start,
+                end,
+                value: text[start..end].to_string(),
             });
         }
     }
@@ -474,7 +555,7 @@ impl Scanner {
             Ok(m) => m,
             Err(e) => return FileResult::Error(shown, e.to_string()),
         };
-        if meta.file_type().is_symlink() {
+        let size = if meta.file_type().is_symlink() {
             let target = std::fs::canonicalize(&full);
             match (target, canon_root) {
                 (Ok(t), Some(r)) if t.starts_with(r) && t.is_file() => {}
@@ -488,11 +569,14 @@ impl Scanner {
                     return FileResult::Skipped(shown, format!("broken symlink: {e}"));
                 }
             }
-        }
-        let size = match std::fs::metadata(&full) {
-            Ok(m) if m.is_dir() => return FileResult::Skipped(shown, "a folder".into()),
-            Ok(m) => m.len(),
-            Err(e) => return FileResult::Error(shown, e.to_string()),
+            match std::fs::metadata(&full) {
+                Ok(m) => m.len(),
+                Err(e) => return FileResult::Error(shown, e.to_string()),
+            }
+        } else if meta.is_dir() {
+            return FileResult::Skipped(shown, "a folder".into());
+        } else {
+            meta.len()
         };
         if size > opts.max_file_size {
             return FileResult::Skipped(
@@ -559,14 +643,20 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// The window a regex runs on for a keyword hit at `start..end`: the hit's line, clamped
-/// to `WINDOW_BEFORE` bytes before and `WINDOW_AFTER` bytes after the hit.
-fn window(text: &str, start: usize, end: usize) -> (usize, usize) {
+/// The window a regex runs on for a keyword hit at `start..end`: the hit's line and
+/// `extra` lines on either side (a `near` rule's reach), clamped to `WINDOW_BEFORE` bytes
+/// before and `WINDOW_AFTER` bytes after the hit per line of the window.
+fn window(text: &str, start: usize, end: usize, extra: u32) -> (usize, usize) {
     let bytes = text.as_bytes();
-    let lo = start.saturating_sub(WINDOW_BEFORE);
-    let ws = memchr::memrchr(b'\n', &bytes[lo..start]).map_or(lo, |i| lo + i + 1);
-    let hi = (end + WINDOW_AFTER).min(bytes.len());
-    let we = memchr::memchr(b'\n', &bytes[end..hi]).map_or(hi, |i| end + i);
+    let lines = extra as usize + 1;
+    let lo = start.saturating_sub(WINDOW_BEFORE * lines);
+    let ws = memchr::memrchr_iter(b'\n', &bytes[lo..start])
+        .nth(extra as usize)
+        .map_or(lo, |i| lo + i + 1);
+    let hi = (end + WINDOW_AFTER * lines).min(bytes.len());
+    let we = memchr::memchr_iter(b'\n', &bytes[end..hi])
+        .nth(extra as usize)
+        .map_or(hi, |i| end + i);
     (floor_boundary(text, ws), ceil_boundary(text, we))
 }
 
@@ -732,6 +822,57 @@ rules:
     }
 
     #[test]
+    fn a_keyword_inside_a_longer_one_still_triggers_its_rule() {
+        let s = scanner(
+            r#"
+rules:
+  - id: short
+    description: t
+    category: secret
+    regex: 'key=(\w{8,})'
+    keywords: [key]
+  - id: long
+    description: t
+    category: secret
+    regex: 'api_key:(\w{8,})'
+    keywords: [api_key]
+"#,
+        );
+        let f = scan(&s, "x api_key=Q1w2E3r4T5 api_key:Z9x8C7v6B5\n");
+        let ids: Vec<&str> = f.iter().map(|x| x.rule_id.as_str()).collect();
+        assert_eq!(ids, ["short", "long"]);
+    }
+
+    #[test]
+    fn keywordless_rules_share_one_pass_without_hiding_each_other() {
+        let s = scanner(
+            r#"
+rules:
+  - id: digits
+    description: t
+    category: pii
+    regex: '\b\d{6}\b'
+  - id: dashed
+    description: t
+    category: pii
+    regex: '\b\d{3}-\d{6}\b'
+  - id: other
+    description: t
+    category: pii
+    regex: 'zz\d'
+"#,
+        );
+        assert!(s.always_set.is_some());
+        // `123-456789` holds a `dashed` match and, inside it, a `digits` match.
+        let f = scan(&s, "a 123-456789 b\nzz1\n654321\n");
+        let got: Vec<(&str, u64)> = f.iter().map(|x| (x.rule_id.as_str(), x.line)).collect();
+        assert_eq!(
+            got,
+            [("dashed", 1), ("digits", 1), ("other", 2), ("digits", 3)]
+        );
+    }
+
+    #[test]
     fn hits_close_together_are_not_reported_twice() {
         let s = scanner(GH);
         let text = format!("{} {} {}", token(1), token(2), token(1));
@@ -742,10 +883,15 @@ rules:
     #[test]
     fn window_stays_on_the_line() {
         let text = "aaa\nbbb KEY ccc\nddd";
-        let (ws, we) = window(text, 8, 11);
+        let (ws, we) = window(text, 8, 11, 0);
         assert_eq!(&text[ws..we], "bbb KEY ccc");
+        let (ws, we) = window(text, 8, 11, 1);
+        assert_eq!(&text[ws..we], text);
+        let five = "1\n2\n3\nKEY\n5\n6\n7";
+        let (ws, we) = window(five, 6, 9, 2);
+        assert_eq!(&five[ws..we], "2\n3\nKEY\n5\n6");
         let long = "y".repeat(10_000);
-        let (ws, we) = window(&long, 5000, 5003);
+        let (ws, we) = window(&long, 5000, 5003, 0);
         assert_eq!((ws, we), (5000 - WINDOW_BEFORE, 5003 + WINDOW_AFTER));
     }
 
@@ -851,6 +997,31 @@ rules:
         // With only secrets asked for, the paired rule still counts.
         let lone = format!("secret {secret}\n");
         assert!(scan(&s, &lone).is_empty());
+        // A paired rule keyed on the other rule's keyword searches `lines` lines around it.
+        let s = scanner(
+            r#"
+rules:
+  - id: key-id
+    description: t
+    category: secret
+    regex: '\b(AKIA[A-Z0-9]{16})\b'
+    keywords: [AKIA]
+  - id: key-secret
+    description: t
+    category: secret
+    regex: '(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)'
+    keywords: [AKIA]
+    near: {rule: key-id, lines: 3}
+"#,
+        );
+        let before = format!("k = \"{secret}\"\n\nid = AKIAQWERTYUIOPASDFGH\n");
+        let f = scan(&s, &before);
+        let got: Vec<(&str, u64)> = f.iter().map(|x| (x.rule_id.as_str(), x.line)).collect();
+        assert_eq!(got, [("key-secret", 1), ("key-id", 3)]);
+        let after = format!("id = AKIAQWERTYUIOPASDFGH\n\n\nk = {secret}\n");
+        assert_eq!(scan(&s, &after).len(), 2);
+        let too_far = format!("id = AKIAQWERTYUIOPASDFGH\n\n\n\nk = {secret}\n");
+        assert_eq!(scan(&s, &too_far).len(), 1);
     }
 
     #[test]
