@@ -828,6 +828,32 @@ fn secret(r: &Rng, kind: &'static str) -> Item {
         ),
         "linear" => a("LINEAR_API_KEY", format!("lin_api_{}", r.string(ALNUM, 40))),
         "cloudflare" => a("CLOUDFLARE_API_TOKEN", r.string(B64URL, 40)),
+        "google-oauth" => {
+            if r.chance(50) {
+                a(
+                    "GOOGLE_CLIENT_SECRET",
+                    format!("GOCSPX-{}", r.string(B64URL, 28)),
+                )
+            } else {
+                a(
+                    "GOOGLE_ACCESS_TOKEN",
+                    format!("ya29.{}", r.string(B64URL, r.range(100, 200))),
+                )
+            }
+        }
+        "mailchimp" => a(
+            "MAILCHIMP_API_KEY",
+            format!("{}-us{}", r.string(HEX, 32), r.range(1, 21)),
+        ),
+        "azure-sas" => a(
+            "AZURE_BLOB_SAS_URL",
+            format!(
+                "https://{}.blob.core.windows.net/{}?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2026-12-31T00:00:00Z&spr=https&sig={}%3D",
+                r.pick(&["prodlogs", "assets"]),
+                r.pick(&["exports", "backups"]),
+                r.string(ALNUM, 43)
+            ),
+        ),
         "generic-secret" => {
             let name = r.pick(&[
                 "SECRET_KEY",
@@ -924,6 +950,9 @@ pub const SECRET_KINDS: &[&str] = &[
     "doppler",
     "linear",
     "cloudflare",
+    "google-oauth",
+    "mailchimp",
+    "azure-sas",
     "generic-secret",
     "generic-password",
     "private-key",
