@@ -172,6 +172,7 @@ fn cases() -> Vec<Case> {
         case("gcp-oauth-access-token", "gcloud.log", format!("access token ya29.{}", s(B64URL, 120)), format!("access token ya29.{}", s(ALNUM, 10))),
         case("azure-sas-token", "blob.txt", format!("https://logs.blob.core.windows.net/c?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2026-01-01&sig={}%3D", s(ALNUM, 43)), "https://logs.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=<signature>".into()),
         case("mailchimp-api-key", "mc.env", format!("MC_KEY={}-us{}", s(HEX, 32), r.range(1, 21)), format!("MC_KEY={}-us{}", s(HEX, 31), r.range(1, 21))),
+        case("connection-string-password", "Db.cs", format!("var cs = \"Server=tcp:db.acme-corp.io;Database=orders;User ID=app;Password={};Encrypt=true\";", s(ALNUM, 18)), "var cs = \"Server=tcp:db;Database=orders;User ID=app;Password={0};\";".into()),
         case("generic-secret-quoted", "settings.py", format!("CLIENT_SECRET = \"{}\"", s(ALNUM, 32)), "CLIENT_SECRET = \"your-client-secret-here\"".into()),
         case("generic-secret-unquoted", "app.env", format!("PARTNER_API_KEY={}", s(ALNUM, 32)), "PARTNER_API_KEY=${PARTNER_API_KEY}".into()),
         case("generic-password-quoted", "db.py", format!("password = \"{}\"", s(PASSWORD, 16)), "password = \"changeme\"".into()),
