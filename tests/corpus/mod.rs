@@ -173,7 +173,7 @@ fn b64_encode(bytes: &[u8], url: bool) -> String {
     out
 }
 
-fn luhn_complete(r: &Rng, prefix: &str, len: usize) -> String {
+pub fn luhn_complete(r: &Rng, prefix: &str, len: usize) -> String {
     let mut d: Vec<u32> = prefix.bytes().map(|b| u32::from(b - b'0')).collect();
     while d.len() < len - 1 {
         d.push(r.below(10) as u32);
@@ -187,7 +187,7 @@ fn luhn_complete(r: &Rng, prefix: &str, len: usize) -> String {
     d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
 }
 
-fn luhn_ok(s: &str) -> bool {
+pub fn luhn_ok(s: &str) -> bool {
     let d: Vec<u32> = s
         .bytes()
         .filter(u8::is_ascii_digit)
@@ -284,7 +284,7 @@ fn mod97(s: &str) -> u32 {
 }
 
 /// A checksum-valid IBAN; `valid = false` gives the same shape with wrong check digits.
-fn iban(r: &Rng, valid: bool) -> String {
+pub fn iban(r: &Rng, valid: bool) -> String {
     let (cc, shape) = r.pick(IBAN_SHAPES);
     let bban: String = shape
         .chars()
