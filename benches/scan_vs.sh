@@ -6,6 +6,7 @@
 # Needs: ripgrep and hyperfine (apt-get install -y ripgrep hyperfine), detect-secrets
 # (pip install detect-secrets), PyYAML (comes with detect-secrets), GNU time (/usr/bin/time).
 # Usage: benches/scan_vs.sh [WORKDIR]   (default /tmp/tiercheck-bench)
+# SKIP_SLOW=1 leaves out `rg -f patterns.txt` and detect-secrets.
 # POLICY=FILE uses that policy instead of the built-in one; RUNS=N sets hyperfine's runs.
 # `rg -f patterns.txt` and detect-secrets are slow: they run once each, under a time limit
 # (SLOW_LIMIT seconds, default 600), and a run that hits the limit is reported as such.
@@ -21,7 +22,9 @@ CRATES=${CRATES:-$HOME/.cargo/registry/src}
 mkdir -p "$WORK"
 
 cargo build --release --quiet
-BIN=$PWD/target/release/tiercheck
+# A copy, so the build can change while the benchmark runs.
+cp target/release/tiercheck "$WORK/tiercheck"
+BIN=$WORK/tiercheck
 
 # The same trees for every tool: plain copies (no .gitignore, no caches, no site-packages).
 if [ ! -d "$WORK/pystd" ]; then
@@ -62,6 +65,7 @@ for tree in pystd crates; do
   echo "== $tree: $(du -sh --apparent-size "$dir" | cut -f1), $(find "$dir" -type f | wc -l) files"
   hyperfine -N --warmup 1 --runs "$RUNS" -i --export-markdown "$WORK/$tree.md" \
     -n "tiercheck scan" "$TC $dir" \
+    -n "tiercheck scan --category secret" "$TC --category secret $dir" \
     -n "rg -c -F -i -f keywords.txt" "rg --hidden -c -F -i -f $WORK/keywords.txt $dir" \
     > "$WORK/$tree.hyperfine.txt"
   cat "$WORK/$tree.md"
@@ -78,7 +82,7 @@ slow() { # name, command...: one timed run under the limit
   echo "$name: $(python3 -c "print(round($end - $start, 1))") s"
 }
 echo "== one run each, limit ${SLOW_LIMIT} s"
-for tree in pystd crates; do
+for tree in $([ -n "${SKIP_SLOW:-}" ] || echo pystd crates); do
   slow "rg -c -f patterns.txt on $tree" rg --hidden -c --regex-size-limit 4G --dfa-size-limit 4G \
     -f "$WORK/patterns.txt" "$WORK/$tree"
   (cd "$WORK/$tree" && slow "detect-secrets scan --all-files on $tree" \
@@ -87,7 +91,7 @@ done
 
 echo "== peak memory (max RSS) of tiercheck scan"
 for tree in pystd crates both; do
-  rss=$(/usr/bin/time -v $TC "$WORK/$tree" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}')
+  rss=$({ /usr/bin/time -v $TC "$WORK/$tree" 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident set size/ {print $2}')
   echo "$tree ($(du -sh --apparent-size "$WORK/$tree" | cut -f1)): $((rss / 1024)) MB"
 done
 

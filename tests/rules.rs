@@ -27,26 +27,6 @@ fn case(rule: &'static str, file: &'static str, yes: String, no: String) -> Case
     }
 }
 
-fn luhn_digit(digits: &str) -> char {
-    let mut sum = 0;
-    for (i, b) in digits.bytes().rev().enumerate() {
-        let x = u32::from(b - b'0');
-        let v = if i % 2 == 0 { x * 2 } else { x };
-        sum += if v > 9 { v - 9 } else { v };
-    }
-    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
-}
-
-fn iban_de(r: &Rng, valid: bool) -> String {
-    let bban = r.string(DIGITS, 18);
-    let moved = format!("{bban}131400"); // D=13 E=14, check digits 00
-    let rem = moved
-        .bytes()
-        .fold(0u32, |a, b| (a * 10 + u32::from(b - b'0')) % 97);
-    let check = if valid { 98 - rem } else { (98 - rem) % 97 + 1 };
-    format!("DE{check:02}{bban}")
-}
-
 fn pem(r: &Rng, label: &str) -> String {
     let body: Vec<String> = (0..12).map(|_| r.string(B64, 64)).collect();
     format!(
@@ -68,21 +48,12 @@ fn cases() -> Vec<Case> {
             s(HEX, 12)
         )
     };
-    let visa = {
-        let d = format!("4{}", s(DIGITS, 14));
-        format!("{d}{}", luhn_digit(&d))
-    };
+    let visa = corpus::luhn_complete(&r, "4", 16);
     let bad_visa = {
-        let d = format!("4{}", s(DIGITS, 14));
-        let ok = luhn_digit(&d);
-        format!(
-            "{d}{}",
-            if ok == '9' {
-                '0'
-            } else {
-                char::from(ok as u8 + 1)
-            }
-        )
+        let mut v = corpus::luhn_complete(&r, "4", 16);
+        let last = v.pop().unwrap() as u8 - b'0';
+        v.push(char::from(b'0' + (last + 1) % 10));
+        v
     };
     let jwt_header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"; // {"alg":"HS256","typ":"JWT"}
     let ssn = format!(
@@ -168,13 +139,18 @@ fn cases() -> Vec<Case> {
         case("npmrc-auth-token", ".npmrc", format!("//registry.npmjs.org/:_authToken={}", uuid()), "//registry.npmjs.org/:_authToken=${NPM_TOKEN}".into()),
         case("netrc-password", ".netrc", format!("machine api.acme-corp.io login deploy password {}", s(ALNUM, 20)), "machine api.acme-corp.io login deploy password $TOKEN".into()),
         case("docker-config-auth", "config.json", format!("{{\"auths\": {{\"ghcr.io\": {{\"auth\": \"{}\"}}}}}}", s(B64, 32)), "{\"auths\": {\"ghcr.io\": {\"auth\": \"\"}}}".into()),
+        case("gcp-oauth-client-secret", "client.json", format!("{{\"client_secret\": \"GOCSPX-{}\"}}", s(B64URL, 28)), format!("{{\"client_secret\": \"GOCSPX-{}\"}}", s(ALNUM, 12))),
+        case("gcp-oauth-access-token", "gcloud.log", format!("access token ya29.{}", s(B64URL, 120)), format!("access token ya29.{}", s(ALNUM, 10))),
+        case("azure-sas-token", "blob.txt", format!("https://logs.blob.core.windows.net/c?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2026-01-01&sig={}%3D", s(ALNUM, 43)), "https://logs.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=<signature>".into()),
+        case("mailchimp-api-key", "mc.env", format!("MC_KEY={}-us{}", s(HEX, 32), r.range(1, 21)), format!("MC_KEY={}-us{}", s(HEX, 31), r.range(1, 21))),
+        case("connection-string-password", "Db.cs", format!("var cs = \"Server=tcp:db.acme-corp.io;Database=orders;User ID=app;Password={};Encrypt=true\";", s(ALNUM, 18)), "var cs = \"Server=tcp:db;Database=orders;User ID=app;Password={0};\";".into()),
         case("generic-secret-quoted", "settings.py", format!("CLIENT_SECRET = \"{}\"", s(ALNUM, 32)), "CLIENT_SECRET = \"your-client-secret-here\"".into()),
         case("generic-secret-unquoted", "app.env", format!("PARTNER_API_KEY={}", s(ALNUM, 32)), "PARTNER_API_KEY=${PARTNER_API_KEY}".into()),
         case("generic-password-quoted", "db.py", format!("password = \"{}\"", s(PASSWORD, 16)), "password = \"changeme\"".into()),
         case("generic-password-unquoted", "db.properties", format!("spring.datasource.password={}", s(ALNUM, 16)), "spring.datasource.password=${DB_PASSWORD}".into()),
         case("email-address", "CLAUDE.md", "Escalate to maria.rossi@gmail.com when stuck.".into(), "Commits come from noreply@github.com and 49699333+dependabot[bot]@users.noreply.github.com.".into()),
         case("payment-card", "customers.csv", format!("id,card\n1,{}", visa), format!("id,card\n1,4111 1111 1111 1111\n2,{bad_visa}")),
-        case("iban", "payouts.csv", format!("name,iban\nMaria,{}", iban_de(&r, true)), format!("name,iban\nMaria,{}", iban_de(&r, false))),
+        case("iban", "payouts.csv", format!("name,iban\nMaria,{}", corpus::iban(&r, true)), format!("name,iban\nMaria,{}", corpus::iban(&r, false))),
         case("us-ssn", "employees.csv", format!("name,ssn\nMaria,{ssn}"), "name,ssn\nMaria,000-12-3456".into()),
         case("us-ssn-labeled", "record.yaml", format!("ssn: \"{}\"", ssn.replace('-', "")), "ssn: \"666123456\"".into()),
         case("phone-number-international", "contact.md", format!("Call the customer on +1415{}{}.", r.range(200, 999), s(DIGITS, 4)), "Build 1.2.3+45 shipped.".into()),

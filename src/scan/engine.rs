@@ -138,6 +138,41 @@ pub(crate) fn compile_rule_regex(pattern: &str) -> Result<BytesRegex, regex::Err
         .or_else(|_| RegexBuilder::new(pattern).build())
 }
 
+/// Whether every match of `pattern` (parsed as the scanner compiles it) holds an ASCII
+/// digit; `false` when unsure.
+fn needs_digit_pattern(pattern: &str) -> bool {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .is_ok_and(|h| needs_digit(&h))
+}
+
+fn needs_digit(h: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.iter().any(u8::is_ascii_digit),
+        HirKind::Class(Class::Bytes(c)) => {
+            !c.ranges().is_empty()
+                && c.ranges()
+                    .iter()
+                    .all(|r| r.start() >= b'0' && r.end() <= b'9')
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            !c.ranges().is_empty()
+                && c.ranges()
+                    .iter()
+                    .all(|r| r.start() >= '0' && r.end() <= '9')
+        }
+        HirKind::Repetition(r) => r.min >= 1 && needs_digit(&r.sub),
+        HirKind::Capture(c) => needs_digit(&c.sub),
+        HirKind::Concat(v) => v.iter().any(needs_digit),
+        HirKind::Alternation(v) => v.iter().all(needs_digit),
+    }
+}
+
 /// Builds a glob set matched against paths relative to the scanned root.
 pub(crate) fn globs(list: &[Pattern]) -> Result<GlobSet, globset::Error> {
     let mut b = GlobSetBuilder::new();
@@ -162,6 +197,9 @@ pub struct Scanner {
     /// All keyword-less rules as one multi-pattern regex, so that they cost one pass over
     /// a file rather than one each; `None` when they cannot be combined.
     always_set: Option<regex_automata::meta::Regex>,
+    /// Every match of every keyword-less rule holds an ASCII digit, so only lines with a
+    /// digit need the keyword-less pass.
+    always_need_digit: bool,
     global: CompiledAllow,
 }
 
@@ -301,12 +339,17 @@ impl Scanner {
         } else {
             None
         };
+        let always_need_digit = !always.is_empty()
+            && always
+                .iter()
+                .all(|&i| needs_digit_pattern(&policy.rules[i].regex.value));
         Ok(Scanner {
             rules,
             keywords,
             triggers,
             always,
             always_set,
+            always_need_digit,
             global: CompiledAllow::new(&policy.allowlist, "the global `allowlist`")?,
         })
     }
@@ -382,6 +425,22 @@ impl Scanner {
     fn run_always(&self, text: &str, wanted: &[bool], cands: &mut Vec<Candidate>) {
         let on: Vec<usize> = self.always.iter().copied().filter(|&i| wanted[i]).collect();
         match &self.always_set {
+            Some(set) if on.len() > 1 && self.always_need_digit => {
+                // Lines without a digit cannot hold a match: jump from digit to digit and
+                // search only the lines around them.
+                let bytes = text.as_bytes();
+                let mut pos = 0;
+                while let Some(d) = bytes[pos..].iter().position(u8::is_ascii_digit) {
+                    let d = pos + d;
+                    let (ws, we) = window(text, d, d + 1, 0);
+                    if set.is_match(&bytes[ws..we]) {
+                        for &i in &on {
+                            self.run_rule(i, text, ws, we, cands);
+                        }
+                    }
+                    pos = we.max(d + 1);
+                }
+            }
             Some(set) if on.len() > 1 => {
                 let mut covered = 0usize;
                 for m in set.find_iter(text.as_bytes()) {
@@ -845,31 +904,51 @@ rules:
 
     #[test]
     fn keywordless_rules_share_one_pass_without_hiding_each_other() {
-        let s = scanner(
-            r#"
+        for (other, text, need_digit) in [
+            ("zz\\d", "a 123-456789 b\nzz1\n654321\n", true),
+            ("zz[a-z]", "a 123-456789 b\nzzq\n654321\n", false),
+        ] {
+            let s = scanner(&format!(
+                r#"
 rules:
   - id: digits
     description: t
     category: pii
-    regex: '\b\d{6}\b'
+    regex: '\b\d{{6}}\b'
   - id: dashed
     description: t
     category: pii
-    regex: '\b\d{3}-\d{6}\b'
+    regex: '\b\d{{3}}-\d{{6}}\b'
   - id: other
     description: t
     category: pii
-    regex: 'zz\d'
-"#,
-        );
-        assert!(s.always_set.is_some());
-        // `123-456789` holds a `dashed` match and, inside it, a `digits` match.
-        let f = scan(&s, "a 123-456789 b\nzz1\n654321\n");
-        let got: Vec<(&str, u64)> = f.iter().map(|x| (x.rule_id.as_str(), x.line)).collect();
-        assert_eq!(
-            got,
-            [("dashed", 1), ("digits", 1), ("other", 2), ("digits", 3)]
-        );
+    regex: '{other}'
+"#
+            ));
+            assert!(s.always_set.is_some());
+            assert_eq!(s.always_need_digit, need_digit);
+            // `123-456789` holds a `dashed` match and, inside it, a `digits` match.
+            let f = scan(&s, text);
+            let got: Vec<(&str, u64)> = f.iter().map(|x| (x.rule_id.as_str(), x.line)).collect();
+            assert_eq!(
+                got,
+                [("dashed", 1), ("digits", 1), ("other", 2), ("digits", 3)],
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn digit_analysis_is_conservative() {
+        assert!(needs_digit_pattern(r"\b\d{3}-\d{2}-\d{4}\b"));
+        assert!(needs_digit_pattern(
+            r"(?:^|[^0-9])(4[0-9]{3}|5[1-5][0-9]{2})"
+        ));
+        assert!(needs_digit_pattern(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{4}"));
+        assert!(!needs_digit_pattern(r"[A-Z0-9]{8}"));
+        assert!(!needs_digit_pattern(r"a|1"));
+        assert!(!needs_digit_pattern(r"\d*x"));
+        assert!(!needs_digit_pattern(r"(unclosed"));
     }
 
     #[test]
