@@ -806,9 +806,11 @@ fn mcp_configs_list_servers_and_fail_on_literal_secrets_without_printing_them() 
     assert!(!stdout.contains(&query_key), "a secret was printed");
     let findings = v["findings"].as_array().unwrap();
     assert!(
-        findings
-            .iter()
-            .any(|f| f["rule_id"] == "mcp-literal-secret" && f["redacted"] == "gh…")
+        findings.iter().any(|f| f["path"] == ".mcp.json"
+            && f["line"] == 7
+            && f["rule_id"] == "generic-secret-quoted"
+            && f["redacted"] == "gh…"),
+        "{findings:#?}"
     );
     assert_eq!(status(&v, "approved-ai-tools"), "fail");
 }

@@ -3,7 +3,8 @@
 //! `.continue/mcpServers/*`, `.codex/config.toml`; the list is policy data). Each server is
 //! listed as evidence, compared with the policy's optional allowlist
 //! (`ai_tools.mcp_servers`), and its `env`,
-//! `headers`, `args` and URL query are checked for literal secrets; references such as
+//! `headers`, `args` and URL query are checked for literal secrets with the scanner's
+//! rules (a heuristic judges only what no rule covers); references such as
 //! `${VAR}`, `${env:VAR}`, `$VAR` and `${input:id}` are what belongs there.
 
 use regex::Regex;
@@ -13,6 +14,7 @@ use serde_json::Value;
 use super::ci::{self, line_of, read_capped};
 use super::{Ctx, Evidence, Finding, Outcome, Status};
 use crate::policy::{Sp, Validator};
+use crate::scan::{Category, ScanOptions, Scanner};
 
 const KIND: &str = "mcp-servers";
 
@@ -65,6 +67,23 @@ impl Config {
             );
         };
         let heuristic = Heuristic::new(self);
+        let scanner = match ctx.artifact.scans.scanner(ctx.policy) {
+            Ok(sc) => Some(sc),
+            Err(why) => {
+                // The policy is validated before checks run, so this is unexpected; judge
+                // with the heuristic alone and say so.
+                ev.push(Evidence::new(
+                    KIND,
+                    "scanner-unavailable",
+                    format!("secret rules could not be compiled ({why}); MCP values judged by the fallback heuristic only"),
+                ));
+                None
+            }
+        };
+        let judge = Judge {
+            scanner: scanner.as_deref(),
+            heuristic: &heuristic,
+        };
         let allowed: &[String] = ctx
             .policy
             .ai_tools
@@ -124,34 +143,31 @@ impl Config {
                     );
                 }
                 for (key, val) in secret_candidates(&s) {
-                    if heuristic.literal_secret(&key, &val) {
-                        failed = true;
-                        let (l, c) = locate(&text, &val).unwrap_or((line.unwrap_or(1), 1));
-                        ev.push(
-                            Evidence::new(
-                                KIND,
-                                "mcp-literal-secret",
-                                format!(
-                                    "MCP server `{}` has a literal secret in `{key}`; reference an environment variable or input (`${{VAR}}`) instead, and rotate it",
-                                    s.name
-                                ),
-                            )
-                            .at(f.shown.clone(), Some(l)),
-                        );
-                        findings.push(Finding {
-                            rule_id: "mcp-literal-secret".into(),
-                            category: "secret".into(),
-                            path: f.shown.clone(),
-                            line: l,
-                            column: c,
-                            redacted: redact(&val),
-                            fingerprint: crate::scan::fingerprint(
-                                "mcp-literal-secret",
-                                &f.shown,
-                                &val,
+                    let Some(hit) = judge.literal_secret(&f.shown, &key, &val) else {
+                        continue;
+                    };
+                    failed = true;
+                    let (l, c) = locate(&text, &val).unwrap_or((line.unwrap_or(1), 1));
+                    let by = match hit.rule_id.as_str() {
+                        HEURISTIC_RULE => String::new(),
+                        id => format!(" (rule `{id}`)"),
+                    };
+                    ev.push(
+                        Evidence::new(
+                            KIND,
+                            "mcp-literal-secret",
+                            format!(
+                                "MCP server `{}` has a literal secret in `{key}`{by}; reference an environment variable or input (`${{VAR}}`) instead, and rotate it",
+                                s.name
                             ),
-                        });
-                    }
+                        )
+                        .at(f.shown.clone(), Some(l)),
+                    );
+                    findings.push(Finding {
+                        line: l,
+                        column: c,
+                        ..hit
+                    });
                 }
             }
         }
@@ -341,9 +357,64 @@ fn secret_candidates(s: &Server) -> Vec<(String, String)> {
     out
 }
 
-/// The literal-secret decision for MCP values, in one place. This is a heuristic until
-/// tiercheck's scanner rules can be called here; switch the body of `literal_secret` to
-/// the scanner then.
+/// Rule id of findings decided by the fallback heuristic rather than a scanner rule.
+const HEURISTIC_RULE: &str = "mcp-literal-secret";
+
+/// The literal-secret decision for MCP values: references are allowed, then the scanner's
+/// secret rules judge the value, then the heuristic judges what no rule covers.
+struct Judge<'a> {
+    scanner: Option<&'a Scanner>,
+    heuristic: &'a Heuristic,
+}
+
+impl Judge<'_> {
+    /// The finding for `value` under `key` when it is a literal secret. Its position is the
+    /// synthetic line's; the caller places it in the file.
+    fn literal_secret(&self, path: &str, key: &str, value: &str) -> Option<Finding> {
+        let literal = self.heuristic.literal_part(value)?;
+        if let Some(sc) = self.scanner {
+            // A synthetic `"KEY": "value"` line, so keyword-anchored rules see the key name,
+            // written as JSON configs hold it so that the same value found by a whole-file
+            // scan yields the same finding (and is reported once). References are removed
+            // first: a rule must not fire on `${TOKEN}`.
+            let stripped = self.heuristic.reference.replace_all(value, "");
+            let quote = |x: &str| Value::String(x.to_string()).to_string();
+            let line = format!("{}: {}\n", quote(key), quote(stripped.trim()));
+            let opts = ScanOptions {
+                category: Some(Category::Secret),
+                ..ScanOptions::default()
+            };
+            // Where several rules match the same value, the one with a public prefix (the
+            // longest redaction) names the token format; a generic keyword rule is the last
+            // choice.
+            let best = sc
+                .scan_bytes(path, line.as_bytes(), &opts)
+                .into_iter()
+                .reduce(|best, f| {
+                    if f.redacted.chars().count() > best.redacted.chars().count() {
+                        f
+                    } else {
+                        best
+                    }
+                });
+            if let Some(f) = best {
+                return Some(f);
+            }
+        }
+        self.heuristic.literal_secret(key, value).then(|| Finding {
+            rule_id: HEURISTIC_RULE.into(),
+            category: "secret".into(),
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            redacted: crate::scan::redact(&literal, None),
+            fingerprint: crate::scan::fingerprint(HEURISTIC_RULE, path, value),
+        })
+    }
+}
+
+/// The fallback for values no scanner rule judges: a short keyed password, a random-looking
+/// word with no known prefix.
 struct Heuristic {
     keys: Option<Regex>,
     prefixes: Vec<String>,
@@ -365,18 +436,31 @@ impl Heuristic {
         }
     }
 
-    /// Whether `value` under `key` is a literal secret rather than a reference to one.
-    fn literal_secret(&self, key: &str, value: &str) -> bool {
+    /// What is left of `value` once references and an auth scheme word are removed, unless
+    /// that is empty or a placeholder: nothing there can be a secret.
+    fn literal_part(&self, value: &str) -> Option<String> {
         let rest = self.reference.replace_all(value, "");
         let mut s = rest.trim();
-        for scheme in ["Bearer ", "bearer ", "Basic ", "token ", "Token "] {
-            if let Some(x) = s.strip_prefix(scheme) {
+        for scheme in ["Bearer", "bearer", "Basic", "token", "Token"] {
+            if let Some(x) = s
+                .strip_prefix(scheme)
+                .filter(|x| x.is_empty() || x.starts_with(' '))
+            {
                 s = x.trim();
             }
         }
         if s.is_empty() || self.placeholders.as_ref().is_some_and(|p| p.is_match(s)) {
-            return false;
+            return None;
         }
+        Some(s.to_string())
+    }
+
+    /// Whether `value` under `key` is a literal secret rather than a reference to one.
+    fn literal_secret(&self, key: &str, value: &str) -> bool {
+        let Some(s) = self.literal_part(value) else {
+            return false;
+        };
+        let s = s.as_str();
         if url_password(s).is_some_and(|p| !p.is_empty()) {
             return true;
         }
@@ -424,12 +508,6 @@ fn entropy(s: &str) -> f64 {
             -p * p.log2()
         })
         .sum()
-}
-
-/// The first two characters and an ellipsis: never the secret.
-fn redact(v: &str) -> String {
-    let head: String = v.chars().take(2).collect();
-    format!("{head}…")
 }
 
 fn find_line(text: &str, name: &str) -> Option<u64> {
@@ -519,6 +597,57 @@ mod tests {
         ));
         assert!(!h.literal_secret("DATABASE_URL", "postgres://app:${DB_PASSWORD}@db:5432/app"));
         assert!(!h.literal_secret("DATABASE_URL", "postgres://app@db:5432/app"));
+    }
+
+    /// Rule id deciding each value with the default policy's scanner, `None` when allowed.
+    fn judged(key: &str, value: &str) -> Option<String> {
+        let policy = crate::policy::load_default().unwrap();
+        let sc = Scanner::from_policy(&policy).unwrap();
+        let h = heuristic();
+        let j = Judge {
+            scanner: Some(&sc),
+            heuristic: &h,
+        };
+        let f = j.literal_secret(".mcp.json", key, value)?;
+        assert!(!f.redacted.contains(&value[value.len() / 2..]), "{f:?}");
+        Some(f.rule_id)
+    }
+
+    #[test]
+    fn scanner_rules_decide_first() {
+        let fake = format!("ghp_{}", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+        let cases: Vec<(&str, String)> = vec![
+            ("GITHUB_PERSONAL_ACCESS_TOKEN", fake.clone()),
+            ("GITHUB_PERSONAL_ACCESS_TOKEN", "${GITHUB_TOKEN}".into()),
+            ("Authorization", "Bearer ${input:api-token}".into()),
+            ("Authorization", ["Bearer q8Zt4m", "Wv9Lx2Rk7P"].concat()),
+            ("api_key", ["Zq8x3Lm0", "Pv7Tn2Wk9Rb4"].concat()),
+            ("args", ["Zq8x3Lm0Pv7T", "n2Wk9Rb4Yc6Hd1Jf5Gs"].concat()),
+            (
+                "DATABASE_URL",
+                format!("postgres://app:{}@db:5432/app", "hunter2".repeat(2)),
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://app:${DB_PASSWORD}@db:5432/app".into(),
+            ),
+            ("LOG_LEVEL", "debug".into()),
+        ];
+        let rule = |i: usize| judged(cases[i].0, &cases[i].1);
+        assert_eq!(rule(0).as_deref(), Some("github-pat-classic"));
+        assert_eq!(rule(1), None);
+        assert_eq!(rule(2), None);
+        assert_eq!(rule(3).as_deref(), Some("authorization-header"));
+        assert_eq!(rule(4).as_deref(), Some("generic-secret-quoted"));
+        // A random word with no key and no known format: no rule judges it, the
+        // heuristic does.
+        assert_eq!(rule(5).as_deref(), Some(HEURISTIC_RULE));
+        assert_eq!(rule(6).as_deref(), Some("database-url-password"));
+        assert_eq!(rule(7), None);
+        assert_eq!(rule(8), None);
+        assert_eq!(judged("API_KEY", "$API_KEY"), None);
+        assert_eq!(judged("API_KEY", "<your-api-key>"), None);
+        assert_eq!(judged("TOKEN", "${env:FS_TOKEN}"), None);
     }
 
     #[test]

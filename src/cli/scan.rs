@@ -7,24 +7,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use colored::Colorize;
 
 use super::{PolicyArg, existing, shown};
 use crate::artifact::Artifact;
 use crate::error::ConfigError;
 use crate::manifest::{self, find_governing};
-use crate::report::SCHEMA_VERSION;
+use crate::report::{Format, ScanResult};
 use crate::scan::baseline::Baseline;
-use crate::scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner};
-
-/// Output formats of `scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScanFormat {
-    /// One line per finding, then a summary.
-    Table,
-    /// JSON for scripts.
-    Json,
-}
+use crate::scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, Scanner};
 
 /// `tiercheck scan`.
 #[derive(Debug, Args)]
@@ -36,8 +26,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum)]
     pub category: Option<CategoryArg>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
-    pub format: ScanFormat,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Report only findings not recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -124,10 +114,13 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     for (p, _) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
         *p = join(&prefix, p);
     }
-    match args.format {
-        ScanFormat::Table => table(&report, accepted, color, out)?,
-        ScanFormat::Json => json(&report, out)?,
-    }
+    args.format.report(color).findings(
+        ScanResult {
+            report: &report,
+            accepted,
+        },
+        out,
+    )?;
     Ok(if report.findings.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -141,55 +134,4 @@ fn join(prefix: &str, path: &str) -> String {
     } else {
         format!("{}/{path}", prefix.trim_end_matches('/'))
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
-fn table(r: &ScanReport, accepted: usize, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
-    for f in &r.findings {
-        let loc = format!("{}:{}:{}", f.path, f.line, f.column);
-        if color {
-            writeln!(out, "{}  {}  {}", loc.bold(), f.rule_id.red(), f.redacted)?;
-        } else {
-            writeln!(out, "{loc}  {}  {}", f.rule_id, f.redacted)?;
-        }
-    }
-    for (p, why) in r.skipped.iter().filter(|(_, why)| why != "binary") {
-        writeln!(out, "skipped {}: {why}", p)?;
-    }
-    for (p, e) in &r.errors {
-        writeln!(out, "error {}: {e}", p)?;
-    }
-    let files: std::collections::BTreeSet<&str> =
-        r.findings.iter().map(|f| f.path.as_str()).collect();
-    let mut summary = format!(
-        "{} in {}; scanned {} ({} bytes), {} skipped",
-        plural(r.findings.len(), "finding"),
-        plural(files.len(), "file"),
-        plural(r.files_scanned as usize, "file"),
-        r.bytes_scanned,
-        r.skipped.len()
-    );
-    if !r.errors.is_empty() {
-        summary.push_str(&format!(", {} unreadable", r.errors.len()));
-    }
-    if accepted > 0 {
-        summary.push_str(&format!(", {accepted} accepted by the baseline"));
-    }
-    writeln!(out, "{summary}")
-}
-
-fn json(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let v = serde_json::json!({
-        "schema_version": SCHEMA_VERSION,
-        "findings": r.findings,
-        "skipped": r.skipped.iter().map(|(p, why)| serde_json::json!({"path": p, "reason": why})).collect::<Vec<_>>(),
-        "errors": r.errors.iter().map(|(p, e)| serde_json::json!({"path": p, "message": e})).collect::<Vec<_>>(),
-        "files_scanned": r.files_scanned,
-        "bytes_scanned": r.bytes_scanned,
-    });
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)
 }

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{Report, SCHEMA_VERSION};
+use super::{Report, SCHEMA_VERSION, ScanResult};
 use crate::evaluate::ArtifactReport;
 use crate::policy::Policy;
 
@@ -33,7 +33,8 @@ fn artifact(r: &ArtifactReport, with_schema: bool) -> Value {
     Value::Object(v)
 }
 
-fn write(out: &mut dyn Write, v: &Value) -> io::Result<()> {
+/// Writes a JSON document, pretty-printed, with a final newline.
+pub(super) fn write(out: &mut dyn Write, v: &Value) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(|e| match e.io_error_kind() {
         // Keep the kind so a closed pipe (`| head`) ends the run quietly.
         Some(kind) => io::Error::new(kind, e),
@@ -76,6 +77,19 @@ impl Report for Json {
                 "artifacts": many.iter().map(|r| artifact(r, false)).collect::<Vec<_>>(),
             }),
         };
+        write(out, &v)
+    }
+
+    fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let r = scan.report;
+        let v = json!({
+            "schema_version": SCHEMA_VERSION,
+            "findings": r.findings,
+            "skipped": r.skipped.iter().map(|(p, why)| json!({"path": p, "reason": why})).collect::<Vec<_>>(),
+            "errors": r.errors.iter().map(|(p, e)| json!({"path": p, "message": e})).collect::<Vec<_>>(),
+            "files_scanned": r.files_scanned,
+            "bytes_scanned": r.bytes_scanned,
+        });
         write(out, &v)
     }
 }

@@ -2,14 +2,19 @@
 //! module and one line in [`Format::report`].
 
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
 mod table;
 
 use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use crate::evaluate::ArtifactReport;
-use crate::policy::Policy;
+use crate::checks::{Evidence, Status};
+use crate::evaluate::{ArtifactReport, RequirementResult};
+use crate::policy::{Level, Policy};
+use crate::scan::ScanReport;
 
 pub use table::Table;
 
@@ -23,6 +28,12 @@ pub enum Format {
     Table,
     /// JSON for scripts.
     Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML for CI test reports.
+    Junit,
+    /// Markdown for pull-request comments and job summaries.
+    Markdown,
 }
 
 impl Format {
@@ -31,8 +42,36 @@ impl Format {
         match self {
             Format::Table => Box::new(Table { color }),
             Format::Json => Box::new(json::Json),
+            Format::Sarif => Box::new(sarif::Sarif),
+            Format::Junit => Box::new(junit::Junit),
+            Format::Markdown => Box::new(markdown::Markdown),
         }
     }
+
+    /// Whether the format can show a policy's matrix (results-only formats cannot).
+    pub fn shows_matrix(self) -> bool {
+        !matches!(self, Format::Sarif | Format::Junit)
+    }
+
+    /// The format's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+        }
+    }
+}
+
+/// What `tiercheck scan` found, as the reports show it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanResult<'a> {
+    /// Findings (paths relative to the working folder), skipped and unreadable files.
+    pub report: &'a ScanReport,
+    /// How many findings the baseline accepted.
+    pub accepted: usize,
 }
 
 /// A way of printing what tiercheck concluded.
@@ -41,4 +80,65 @@ pub trait Report {
     fn matrix(&self, policy: &Policy, out: &mut dyn Write) -> io::Result<()>;
     /// Prints the results of `verify` or `assess`, one report per artifact.
     fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()>;
+    /// Prints the findings of `scan`.
+    fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The error of a results-only format asked for the matrix; the CLI refuses earlier.
+fn no_matrix(format: Format) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("--format {} has no matrix view", format.name()),
+    )
+}
+
+/// `required`, `recommended` or `not_required`, as in the policy and JSON.
+fn level_str(level: Level) -> &'static str {
+    match level {
+        Level::Required => "required",
+        Level::Recommended => "recommended",
+        Level::NotRequired => "not_required",
+    }
+}
+
+/// Whether a requirement result is not met (a failure, an error or a warning).
+fn unmet(r: &RequirementResult) -> bool {
+    matches!(r.status, Status::Fail | Status::Error | Status::Warn)
+}
+
+/// The evidence that explains an unmet requirement: the items whose check did not pass,
+/// or all of them when none is marked.
+fn telling_evidence(r: &RequirementResult) -> Vec<&Evidence> {
+    let bad: Vec<&Evidence> = r
+        .evidence
+        .iter()
+        .zip(&r.evidence_status)
+        .filter(|(_, s)| !matches!(s, Status::Pass | Status::Skip))
+        .map(|(e, _)| e)
+        .collect();
+    if bad.is_empty() {
+        r.evidence.iter().collect()
+    } else {
+        bad
+    }
+}
+
+/// A path inside an artifact as seen from where tiercheck ran (`.` joins to nothing).
+fn join_path(artifact: &str, path: &str) -> String {
+    let base = artifact.trim_end_matches('/');
+    if base.is_empty() || base == "." {
+        path.to_string()
+    } else if path.is_empty() || path == "." {
+        base.to_string()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+/// `path:line` or `path`.
+fn location(path: &str, line: Option<u64>) -> String {
+    match line {
+        Some(l) => format!("{path}:{l}"),
+        None => path.to_string(),
+    }
 }

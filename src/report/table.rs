@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use colored::{ColoredString, Colorize};
 
-use super::Report;
+use super::{Report, ScanResult};
 use crate::checks::{Evidence, Status};
 use crate::evaluate::ArtifactReport;
 use crate::policy::{Level, Policy};
@@ -163,6 +163,43 @@ impl Report for Table {
         }
         Ok(())
     }
+
+    fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let r = scan.report;
+        for f in &r.findings {
+            let loc = format!("{}:{}:{}", f.path, f.line, f.column);
+            writeln!(
+                out,
+                "{}  {}  {}",
+                self.paint(&loc, |s| s.bold()),
+                self.paint(&f.rule_id, |s| s.red()),
+                f.redacted
+            )?;
+        }
+        for (p, why) in r.skipped.iter().filter(|(_, why)| why != "binary") {
+            writeln!(out, "skipped {p}: {why}")?;
+        }
+        for (p, e) in &r.errors {
+            writeln!(out, "error {p}: {e}")?;
+        }
+        let files: std::collections::BTreeSet<&str> =
+            r.findings.iter().map(|f| f.path.as_str()).collect();
+        let mut summary = format!(
+            "{} in {}; scanned {} ({} bytes), {} skipped",
+            plural(r.findings.len(), "finding"),
+            plural(files.len(), "file"),
+            plural(r.files_scanned as usize, "file"),
+            r.bytes_scanned,
+            r.skipped.len()
+        );
+        if !r.errors.is_empty() {
+            summary.push_str(&format!(", {} unreadable", r.errors.len()));
+        }
+        if scan.accepted > 0 {
+            summary.push_str(&format!(", {} accepted by the baseline", scan.accepted));
+        }
+        writeln!(out, "{summary}")
+    }
 }
 
 impl Table {
@@ -290,4 +327,8 @@ impl Table {
         }
         writeln!(out, "{verdict} at {}: {}", r.tier, parts.join(", "))
     }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

@@ -1,0 +1,329 @@
+//! The JUnit XML report, as CI systems read test results: one `<testsuite>` per artifact
+//! with one `<testcase>` per requirement (a failure is `<failure>`, a check that could not
+//! run is `<error>`, a requirement not evaluated is `<skipped/>`, a warning passes with a
+//! `<system-out>` note), and for `scan` one `findings` suite with one failing test case per
+//! finding.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use quick_xml::escape::escape;
+
+use super::{Format, Report, ScanResult, join_path, level_str, location, no_matrix};
+use crate::checks::{Finding, Status};
+use crate::evaluate::{ArtifactReport, RequirementResult};
+use crate::policy::{Level, Policy};
+
+/// JUnit XML output.
+pub struct Junit;
+
+/// What a test case concluded.
+enum Verdict {
+    Pass,
+    /// Passed, with a note (a recommended requirement not met).
+    Note(String),
+    Skipped(String),
+    Failure {
+        message: String,
+        kind: String,
+        text: String,
+    },
+    Error {
+        message: String,
+        text: String,
+    },
+}
+
+struct Case {
+    classname: String,
+    name: String,
+    verdict: Verdict,
+}
+
+struct Suite {
+    name: String,
+    cases: Vec<Case>,
+    properties: Vec<(String, String)>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Suite {
+    fn counts(&self) -> Counts {
+        let mut c = Counts {
+            tests: self.cases.len(),
+            ..Counts::default()
+        };
+        for case in &self.cases {
+            match case.verdict {
+                Verdict::Failure { .. } => c.failures += 1,
+                Verdict::Error { .. } => c.errors += 1,
+                Verdict::Skipped(_) => c.skipped += 1,
+                Verdict::Pass | Verdict::Note(_) => {}
+            }
+        }
+        c
+    }
+}
+
+/// An attribute value or text, XML-escaped. Control characters XML 1.0 cannot hold are
+/// replaced.
+fn esc(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    escape(clean.as_str()).into_owned()
+}
+
+fn counts_attrs(c: Counts) -> String {
+    format!(
+        "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"",
+        c.tests, c.failures, c.errors, c.skipped
+    )
+}
+
+fn render(suites: &[Suite]) -> String {
+    let mut total = Counts::default();
+    for s in suites {
+        let c = s.counts();
+        total.tests += c.tests;
+        total.failures += c.failures;
+        total.errors += c.errors;
+        total.skipped += c.skipped;
+    }
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(x, "<testsuites name=\"tiercheck\" {}>", counts_attrs(total));
+    for s in suites {
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" {}>",
+            esc(&s.name),
+            counts_attrs(s.counts())
+        );
+        if !s.properties.is_empty() {
+            x.push_str("    <properties>\n");
+            for (k, v) in &s.properties {
+                let _ = writeln!(
+                    x,
+                    "      <property name=\"{}\" value=\"{}\"/>",
+                    esc(k),
+                    esc(v)
+                );
+            }
+            x.push_str("    </properties>\n");
+        }
+        for c in &s.cases {
+            let open = format!(
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                esc(&c.classname),
+                esc(&c.name)
+            );
+            match &c.verdict {
+                Verdict::Pass => {
+                    let _ = writeln!(x, "{open}/>");
+                }
+                Verdict::Note(note) => {
+                    let _ = writeln!(
+                        x,
+                        "{open}>\n      <system-out>{}</system-out>\n    </testcase>",
+                        esc(note)
+                    );
+                }
+                Verdict::Skipped(why) => {
+                    let _ = writeln!(
+                        x,
+                        "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        esc(why)
+                    );
+                }
+                Verdict::Failure {
+                    message,
+                    kind,
+                    text,
+                } => {
+                    let _ = writeln!(
+                        x,
+                        "{open}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        esc(message),
+                        esc(kind),
+                        esc(text)
+                    );
+                }
+                Verdict::Error { message, text } => {
+                    let _ = writeln!(
+                        x,
+                        "{open}>\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>",
+                        esc(message),
+                        esc(text)
+                    );
+                }
+            }
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+/// The failure text of an unmet requirement: its evidence, one per line, then the fix.
+fn details(a: &ArtifactReport, r: &RequirementResult) -> String {
+    let mut text = String::new();
+    for e in super::telling_evidence(r) {
+        match &e.path {
+            Some(p) => {
+                let _ = writeln!(
+                    text,
+                    "{}: {} [{}]",
+                    location(&join_path(&a.path, p), e.line),
+                    e.message,
+                    e.signal
+                );
+            }
+            None => {
+                let _ = writeln!(text, "{} [{}]", e.message, e.signal);
+            }
+        }
+    }
+    if let Some(fix) = &r.remediation {
+        let _ = writeln!(text, "To fix: {}", fix.trim());
+    }
+    text
+}
+
+fn summary(r: &RequirementResult) -> String {
+    super::telling_evidence(r)
+        .first()
+        .map_or_else(|| r.status.as_str().to_string(), |e| e.message.clone())
+}
+
+fn requirement_case(a: &ArtifactReport, r: &RequirementResult) -> Case {
+    let verdict = match r.status {
+        Status::Pass => Verdict::Pass,
+        Status::Skip if r.level == Level::NotRequired => {
+            Verdict::Skipped(format!("not required at {}", a.tier))
+        }
+        Status::Skip => Verdict::Skipped("waived".into()),
+        Status::Warn => Verdict::Note(format!(
+            "warning (recommended, not met): {}",
+            details(a, r).trim_end()
+        )),
+        Status::Fail => Verdict::Failure {
+            message: summary(r),
+            kind: level_str(r.level).into(),
+            text: details(a, r),
+        },
+        Status::Error => Verdict::Error {
+            message: summary(r),
+            text: details(a, r),
+        },
+    };
+    Case {
+        classname: match a.path.as_str() {
+            "." | "" => "tiercheck".to_string(),
+            p => format!("tiercheck.{p}"),
+        },
+        name: format!("{}: {}", r.id, r.title),
+        verdict,
+    }
+}
+
+fn finding_case(classname: &str, f: &Finding) -> Case {
+    let at = format!("{}:{}:{}", f.path, f.line, f.column);
+    Case {
+        classname: classname.into(),
+        name: format!("{} at {at}", f.rule_id),
+        verdict: Verdict::Failure {
+            message: format!("{} `{}` found: {}", f.category, f.rule_id, f.redacted),
+            kind: f.category.clone(),
+            text: format!("{at}: {} ({})", f.redacted, f.rule_id),
+        },
+    }
+}
+
+fn artifact_suite(a: &ArtifactReport) -> Suite {
+    Suite {
+        name: format!("{} ({} {})", a.path, a.tier, a.tier_name),
+        cases: a
+            .requirements
+            .iter()
+            .map(|r| requirement_case(a, r))
+            .collect(),
+        properties: vec![
+            ("tier".into(), a.tier.clone()),
+            ("reason".into(), a.reason.clone()),
+            ("manifest".into(), a.manifest.clone().unwrap_or_default()),
+            ("findings".into(), a.findings.len().to_string()),
+        ],
+    }
+}
+
+fn write_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
+    out.write_all(s.as_bytes())
+}
+
+impl Report for Junit {
+    fn matrix(&self, _policy: &Policy, _out: &mut dyn Write) -> io::Result<()> {
+        Err(no_matrix(Format::Junit))
+    }
+
+    fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()> {
+        let suites: Vec<Suite> = reports.iter().map(artifact_suite).collect();
+        write_str(out, &render(&suites))
+    }
+
+    fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let r = scan.report;
+        let mut cases: Vec<Case> = r
+            .findings
+            .iter()
+            .map(|f| finding_case("tiercheck.scan", f))
+            .collect();
+        for (p, e) in &r.errors {
+            cases.push(Case {
+                classname: "tiercheck.scan".into(),
+                name: format!("read {p}"),
+                verdict: Verdict::Error {
+                    message: format!("cannot read {p}"),
+                    text: e.clone(),
+                },
+            });
+        }
+        let suite = Suite {
+            name: "findings".into(),
+            cases,
+            properties: vec![
+                ("files_scanned".into(), r.files_scanned.to_string()),
+                ("bytes_scanned".into(), r.bytes_scanned.to_string()),
+                ("skipped".into(), r.skipped.len().to_string()),
+                ("accepted_by_baseline".into(), scan.accepted.to_string()),
+            ],
+        };
+        write_str(out, &render(&[suite]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_control_characters_replaced() {
+        assert_eq!(
+            esc("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;\u{fffd}"
+        );
+    }
+}
