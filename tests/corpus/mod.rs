@@ -173,7 +173,7 @@ fn b64_encode(bytes: &[u8], url: bool) -> String {
     out
 }
 
-fn luhn_complete(r: &Rng, prefix: &str, len: usize) -> String {
+pub fn luhn_complete(r: &Rng, prefix: &str, len: usize) -> String {
     let mut d: Vec<u32> = prefix.bytes().map(|b| u32::from(b - b'0')).collect();
     while d.len() < len - 1 {
         d.push(r.below(10) as u32);
@@ -187,7 +187,7 @@ fn luhn_complete(r: &Rng, prefix: &str, len: usize) -> String {
     d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
 }
 
-fn luhn_ok(s: &str) -> bool {
+pub fn luhn_ok(s: &str) -> bool {
     let d: Vec<u32> = s
         .bytes()
         .filter(u8::is_ascii_digit)
@@ -284,7 +284,7 @@ fn mod97(s: &str) -> u32 {
 }
 
 /// A checksum-valid IBAN; `valid = false` gives the same shape with wrong check digits.
-fn iban(r: &Rng, valid: bool) -> String {
+pub fn iban(r: &Rng, valid: bool) -> String {
     let (cc, shape) = r.pick(IBAN_SHAPES);
     let bban: String = shape
         .chars()
@@ -828,6 +828,32 @@ fn secret(r: &Rng, kind: &'static str) -> Item {
         ),
         "linear" => a("LINEAR_API_KEY", format!("lin_api_{}", r.string(ALNUM, 40))),
         "cloudflare" => a("CLOUDFLARE_API_TOKEN", r.string(B64URL, 40)),
+        "google-oauth" => {
+            if r.chance(50) {
+                a(
+                    "GOOGLE_CLIENT_SECRET",
+                    format!("GOCSPX-{}", r.string(B64URL, 28)),
+                )
+            } else {
+                a(
+                    "GOOGLE_ACCESS_TOKEN",
+                    format!("ya29.{}", r.string(B64URL, r.range(100, 200))),
+                )
+            }
+        }
+        "mailchimp" => a(
+            "MAILCHIMP_API_KEY",
+            format!("{}-us{}", r.string(HEX, 32), r.range(1, 21)),
+        ),
+        "azure-sas" => a(
+            "AZURE_BLOB_SAS_URL",
+            format!(
+                "https://{}.blob.core.windows.net/{}?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2026-12-31T00:00:00Z&spr=https&sig={}%3D",
+                r.pick(&["prodlogs", "assets"]),
+                r.pick(&["exports", "backups"]),
+                r.string(ALNUM, 43)
+            ),
+        ),
         "generic-secret" => {
             let name = r.pick(&[
                 "SECRET_KEY",
@@ -924,6 +950,9 @@ pub const SECRET_KINDS: &[&str] = &[
     "doppler",
     "linear",
     "cloudflare",
+    "google-oauth",
+    "mailchimp",
+    "azure-sas",
     "generic-secret",
     "generic-password",
     "private-key",
