@@ -406,8 +406,8 @@ mod tests {
 
     #[test]
     fn luhn_accepts_valid_and_rejects_invalid() {
-        assert!(luhn("4539 1488 0343 6467"));
-        assert!(luhn("4539-1488-0343-6467"));
+        assert!(luhn("4539 1488 0343 6467")); // tiercheck:allow
+        assert!(luhn("4539-1488-0343-6467")); // tiercheck:allow
         assert!(luhn("378282246310005"));
         assert!(!luhn("4539 1488 0343 6468"));
         assert!(!luhn("0000 0000 0000 0000"));
@@ -417,9 +417,9 @@ mod tests {
 
     #[test]
     fn iban_checks_length_and_mod97() {
-        assert!(iban("GB82 WEST 1234 5698 7654 32"));
-        assert!(iban("DE89370400440532013000"));
-        assert!(iban("NO9386011117947"));
+        assert!(iban("GB82 WEST 1234 5698 7654 32")); // tiercheck:allow
+        assert!(iban("DE89370400440532013000")); // tiercheck:allow
+        assert!(iban("NO9386011117947")); // tiercheck:allow
         assert!(!iban("GB82 WEST 1234 5698 7654 33"));
         assert!(!iban("DE8937040044053201300"), "one digit short");
         assert!(!iban("ZZ89370400440532013000"), "unknown country");
@@ -443,7 +443,7 @@ mod tests {
     #[test]
     fn jwt_needs_json_header_with_alg() {
         // {"alg":"HS256","typ":"JWT"} . {"sub":"1"} . signature
-        let ok = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2J5dGVz";
+        let ok = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2J5dGVz"; // tiercheck:allow
         assert!(jwt(ok));
         // {"typ":"JWT"} has no alg.
         assert!(!jwt("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiIxIn0.c2ln"));
@@ -461,9 +461,9 @@ mod tests {
 
     #[test]
     fn e164_numbers() {
-        assert!(phone_e164("+14155552671"));
+        assert!(phone_e164("+14155552671")); // tiercheck:allow
         assert!(phone_e164("+44 20 7946 0958"));
-        assert!(phone_e164("+49 (30) 901820"));
+        assert!(phone_e164("+49 (30) 901820")); // tiercheck:allow
         assert!(!phone_e164("14155552671"), "no plus");
         assert!(!phone_e164("+0123456789"), "no country code starts with 0");
         assert!(!phone_e164("+1234567"), "too short");
