@@ -17,7 +17,6 @@ use crate::policy::{Level, Policy};
 pub struct Sarif;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-const INFORMATION_URI: &str = "https://github.com/tiercheck/tiercheck";
 /// The base every `artifactLocation.uri` is relative to: where tiercheck ran.
 const BASE: &str = "SRCROOT";
 /// Key of tiercheck's fingerprints in `partialFingerprints`.
@@ -170,7 +169,6 @@ fn run(rules: Rules, results: Vec<Value>, automation_id: String, properties: Val
         "tool": {"driver": {
             "name": "tiercheck",
             "version": env!("CARGO_PKG_VERSION"),
-            "informationUri": INFORMATION_URI,
             "rules": rules.list,
         }},
         "automationDetails": {"id": automation_id},
