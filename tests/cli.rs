@@ -278,12 +278,12 @@ fn verify_exits_1_when_a_required_requirement_fails() {
 
 #[test]
 fn verify_exits_1_when_required_evidence_is_missing() {
-    // A fresh repo with only an owner: ownership passes, the review is missing, and a check
-    // that cannot decide reports `error`, never `pass`.
+    // A fresh internal tool with an owner and a sponsor: ownership passes, the review is
+    // missing, and a check that cannot decide reports `error`, never `pass`.
     let f = Fixture::repo();
     f.write(
         ".tier.yaml",
-        "version: 1\naudience: me\ndata: none\nowner: jane@corp.example\n",
+        "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\nsponsor: bob@corp.example\n",
     );
     let out = f
         .cmd()
@@ -298,10 +298,16 @@ fn verify_exits_1_when_required_evidence_is_missing() {
                 assert_eq!(r["status"], "fail", "{r}");
                 assert!(signals(r).contains(&"review-missing".to_string()), "{r}");
             }
-            _ if r["level"] == "not_required" => assert_eq!(r["status"], "skip"),
-            _ if signals(r).contains(&"check-unavailable".to_string()) => {
-                assert_eq!(r["status"], "error", "{r}")
+            // Nobody is an engineer under the default policy: that cannot be decided.
+            "engineer-sponsor" => {
+                assert_eq!(r["level"], "recommended", "{r}");
+                assert_eq!(r["status"], "error", "{r}");
+                assert!(
+                    signals(r).contains(&"engineers-undefined".to_string()),
+                    "{r}"
+                );
             }
+            _ if r["level"] == "not_required" => assert_eq!(r["status"], "skip"),
             _ => {}
         }
     }
