@@ -12,6 +12,7 @@ use colored::Colorize;
 use super::{PolicyArg, existing, shown};
 use crate::artifact::Artifact;
 use crate::error::ConfigError;
+use crate::git::scan::{GitScan, HistoryRange, Limit};
 use crate::manifest::{self, find_governing};
 use crate::report::SCHEMA_VERSION;
 use crate::scan::baseline::Baseline;
@@ -47,6 +48,20 @@ pub struct ScanArgs {
     /// Skip (and report) files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+    /// Scan the staged content (the index entries that differ from HEAD), for pre-commit
+    /// hooks; line numbers are those of the staged content.
+    #[arg(long, conflicts_with = "history")]
+    pub staged: bool,
+    /// Scan every blob in the history (all branches and tags unless --branch); each finding
+    /// names the commit that introduced it and whether HEAD still holds it.
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: only commits not reachable from REV.
+    #[arg(long, value_name = "REV", requires = "history")]
+    pub since: Option<String>,
+    /// With --history: only commits reachable from REF (default: all refs).
+    #[arg(long, value_name = "REF", requires = "history")]
+    pub branch: Option<String>,
     #[command(flatten)]
     pub policy: PolicyArg,
 }
@@ -94,20 +109,19 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         ignore_values: own_people(&abs)?,
         max_file_size: args.max_file_size,
     };
+    if args.staged || args.history {
+        let ctx = GitCtx {
+            scanner: &scanner,
+            opts: &opts,
+            baseline: baseline.as_ref(),
+            color,
+        };
+        return git_scan(args, &abs, &ctx, out);
+    }
     let artifact = Artifact::new(&path, None, Vec::new());
     let mut report = scanner.scan_files(&artifact.root, artifact.files(), &opts);
     if let Some(file) = &args.write_baseline {
-        let b = Baseline::from_findings(&report.findings);
-        std::fs::write(file, b.to_json()).map_err(|e| {
-            ConfigError::plain(format!("cannot write baseline {}: {e}", file.display()))
-        })?;
-        eprintln!(
-            "wrote {} finding{} to {}",
-            b.findings.len(),
-            if b.findings.len() == 1 { "" } else { "s" },
-            file.display()
-        );
-        return Ok(ExitCode::SUCCESS);
+        return write_baseline(file, &report.findings);
     }
     let mut accepted = 0;
     if let Some(b) = &baseline {
@@ -192,4 +206,211 @@ fn json(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)
+}
+
+struct GitCtx<'a> {
+    scanner: &'a Scanner,
+    opts: &'a ScanOptions,
+    baseline: Option<&'a Baseline>,
+    color: bool,
+}
+
+/// `scan --staged` and `scan --history`.
+fn git_scan(
+    args: &ScanArgs,
+    abs: &std::path::Path,
+    ctx: &GitCtx<'_>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let flag = if args.staged { "--staged" } else { "--history" };
+    let repo = crate::git::open(abs).map_err(|e| {
+        ConfigError::plain(format!("`scan {flag}`: `{}`: {e}", args.path.display()))
+            .with_help("run it inside a git working tree, or scan the folder without the flag")
+    })?;
+    let prefix = repo.relative(abs).unwrap_or_default();
+    let limit = Limit {
+        file: abs.is_file(),
+        prefix,
+    };
+    let result = if args.staged {
+        crate::git::scan::staged(&repo, &limit, ctx.scanner, ctx.opts)
+    } else {
+        let range = HistoryRange {
+            since: args.since.clone(),
+            branch: args.branch.clone(),
+        };
+        crate::git::scan::history(&repo, &limit, &range, ctx.scanner, ctx.opts)
+    };
+    let mut scan = result.map_err(|e| ConfigError::plain(format!("`scan {flag}`: {e}")))?;
+    if let Some(file) = &args.write_baseline {
+        let found: Vec<_> = scan.findings.iter().map(|g| g.finding.clone()).collect();
+        return write_baseline(file, &found);
+    }
+    let mut accepted = 0;
+    if let Some(b) = ctx.baseline {
+        let before = scan.findings.len();
+        let keep: std::collections::HashSet<String> = b
+            .filter(scan.findings.iter().map(|g| g.finding.clone()).collect())
+            .into_iter()
+            .map(|f| f.fingerprint)
+            .collect();
+        scan.findings
+            .retain(|g| keep.contains(&g.finding.fingerprint));
+        accepted = before - scan.findings.len();
+    }
+    // Fingerprints use paths relative to the scanned folder; reports show them relative to
+    // the working folder, like `scan PATH`.
+    let base = if limit.file {
+        abs.parent().unwrap_or(abs)
+    } else {
+        abs
+    };
+    let shown_prefix = shown(base);
+    for g in &mut scan.findings {
+        g.finding.path = join(&shown_prefix, &g.finding.path);
+    }
+    let wd = shown(repo.workdir());
+    for (p, _) in scan.skipped.iter_mut().chain(scan.errors.iter_mut()) {
+        if !p.starts_with("commit ") && p != "history" {
+            *p = join(&wd, p);
+        }
+    }
+    for n in &scan.notes {
+        eprintln!("note: {n}");
+    }
+    if let Some(why) = &scan.nothing {
+        eprintln!("{why}: 0 files scanned");
+    }
+    let mode = if args.staged { "staged" } else { "history" };
+    match args.format {
+        ScanFormat::Table => git_table(&scan, accepted, ctx.color, out)?,
+        ScanFormat::Json => git_json(&scan, mode, accepted, out)?,
+    }
+    Ok(if scan.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn git_table(
+    r: &GitScan,
+    accepted: usize,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for g in &r.findings {
+        let f = &g.finding;
+        let loc = format!("{}:{}:{}", f.path, f.line, f.column);
+        let origin = match &g.introduced {
+            Some(i) => format!(
+                "  commit {} ({})",
+                crate::git::short(i.commit),
+                if i.present_at_head {
+                    "still at HEAD"
+                } else {
+                    "removed since"
+                }
+            ),
+            None => String::new(),
+        };
+        if color {
+            writeln!(
+                out,
+                "{}  {}  {}{origin}",
+                loc.bold(),
+                f.rule_id.red(),
+                f.redacted
+            )?;
+        } else {
+            writeln!(out, "{loc}  {}  {}{origin}", f.rule_id, f.redacted)?;
+        }
+    }
+    for (p, why) in &r.skipped {
+        writeln!(out, "skipped {p}: {why}")?;
+    }
+    for (p, e) in &r.errors {
+        writeln!(out, "error {p}: {e}")?;
+    }
+    for n in &r.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    let files: std::collections::BTreeSet<&str> =
+        r.findings.iter().map(|g| g.finding.path.as_str()).collect();
+    let mut summary = format!(
+        "{} in {}; scanned {} ({}, {} bytes)",
+        plural(r.findings.len(), "finding"),
+        plural(files.len(), "file"),
+        plural(r.files_scanned as usize, "file"),
+        plural(r.blobs_scanned as usize, "distinct blob"),
+        r.bytes_scanned
+    );
+    if r.commits_walked > 0 {
+        summary.push_str(&format!(
+            " from {}",
+            plural(r.commits_walked as usize, "commit")
+        ));
+    }
+    if r.binary > 0 {
+        summary.push_str(&format!(", {} binary", r.binary));
+    }
+    if !r.errors.is_empty() {
+        summary.push_str(&format!(", {} unreadable", r.errors.len()));
+    }
+    if accepted > 0 {
+        summary.push_str(&format!(", {accepted} accepted by the baseline"));
+    }
+    if let Some(why) = &r.nothing {
+        summary.push_str(&format!(" — {why}"));
+    }
+    writeln!(out, "{summary}")
+}
+
+fn git_json(r: &GitScan, mode: &str, accepted: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    let findings: Vec<serde_json::Value> = r
+        .findings
+        .iter()
+        .map(|g| {
+            let mut v = serde_json::to_value(&g.finding).unwrap_or_default();
+            if let (Some(i), Some(m)) = (&g.introduced, v.as_object_mut()) {
+                m.insert("commit".into(), i.commit.to_string().into());
+                m.insert("present_at_head".into(), i.present_at_head.into());
+            }
+            v
+        })
+        .collect();
+    let v = serde_json::json!({
+        "schema_version": SCHEMA_VERSION,
+        "mode": mode,
+        "findings": findings,
+        "skipped": r.skipped.iter().map(|(p, why)| serde_json::json!({"path": p, "reason": why})).collect::<Vec<_>>(),
+        "errors": r.errors.iter().map(|(p, e)| serde_json::json!({"path": p, "message": e})).collect::<Vec<_>>(),
+        "notes": r.notes,
+        "nothing_scanned": r.nothing,
+        "files_scanned": r.files_scanned,
+        "bytes_scanned": r.bytes_scanned,
+        "blobs_scanned": r.blobs_scanned,
+        "binary_blobs": r.binary,
+        "commits_walked": r.commits_walked,
+        "accepted_by_baseline": accepted,
+    });
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}
+
+/// Records `findings` (by fingerprint, never the value) in `file`.
+fn write_baseline(
+    file: &std::path::Path,
+    findings: &[crate::scan::Finding],
+) -> anyhow::Result<ExitCode> {
+    let b = Baseline::from_findings(findings);
+    std::fs::write(file, b.to_json()).map_err(|e| {
+        ConfigError::plain(format!("cannot write baseline {}: {e}", file.display()))
+    })?;
+    eprintln!(
+        "wrote {} to {}",
+        plural(b.findings.len(), "finding"),
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
