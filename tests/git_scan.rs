@@ -381,3 +381,71 @@ fn corrupt_object_is_reported_and_the_scan_goes_on() {
     assert_eq!(findings(&v).len(), 1);
     assert!(v["errors"].to_string().contains("bad.txt"), "{v}");
 }
+
+fn verify_req(r: &Repo, staged: bool, id: &str) -> (String, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tiercheck"));
+    c.current_dir(&r.root)
+        .env_remove("TIERCHECK_POLICY")
+        .env("TIERCHECK_TODAY", "2026-11-28")
+        .args(["verify", "--tier", "T1", "--format", "json", "--policy"])
+        .arg(&r.policy);
+    if staged {
+        c.arg("--staged");
+    }
+    let out = c.output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let req = v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {v}"))
+        .clone();
+    (req["status"].as_str().unwrap().to_string(), req.to_string())
+}
+
+#[test]
+fn verify_staged_scans_the_index_for_secrets() {
+    let r = Repo::new();
+    r.write(
+        ".tier.yaml",
+        "version: 1\nname: helper\naudience: employees\ndata: internal\nowner: ann@corp.example\n",
+    );
+    r.write("prompts/ask.md", "Summarise the ticket.\n");
+    r.commit("start");
+    // Nothing staged: the scan is skipped, and the evidence says so (a skipped check does
+    // not count against the requirement: nothing is about to be committed).
+    let (status, req) = verify_req(&r, true, "no-secrets-in-prompts");
+    assert_eq!(status, "pass", "{req}");
+    assert!(req.contains("\"signal\":\"nothing-staged\""), "{req}");
+    // A secret staged, then removed from the working tree only.
+    r.write("prompts/ask.md", &format!("Summarise.\nUse {}\n", token(4)));
+    r.git(&["add", "prompts/ask.md"]);
+    r.write("prompts/ask.md", "Summarise the ticket.\n");
+    let (status, req) = verify_req(&r, true, "no-secrets-in-prompts");
+    assert_eq!(status, "fail", "{req}");
+    assert!(req.contains("prompts/ask.md"), "{req}");
+    assert!(!req.contains(&token(4)), "secret printed");
+    // Without --staged the working tree is read: clean.
+    let (status, _) = verify_req(&r, false, "no-secrets-in-prompts");
+    assert_eq!(status, "pass");
+}
+
+#[test]
+fn verify_staged_outside_a_repository_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("p.yaml");
+    std::fs::write(&policy, POLICY).unwrap();
+    let dir = tmp.path().join("plain");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tiercheck"))
+        .current_dir(&dir)
+        .env("GIT_CEILING_DIRECTORIES", tmp.path())
+        .args(["verify", "--staged", "--tier", "T1", "--policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
+}

@@ -124,6 +124,18 @@ pub fn staged(
     scanner: &Scanner,
     opts: &ScanOptions,
 ) -> Result<GitScan, String> {
+    staged_matching(repo, limit, &|_| true, scanner, opts)
+}
+
+/// [`staged`], limited further to the repository paths `keep` accepts (an artifact's
+/// scope, prompt-file globs).
+pub fn staged_matching(
+    repo: &GitRepo,
+    limit: &Limit,
+    keep: &dyn Fn(&str) -> bool,
+    scanner: &Scanner,
+    opts: &ScanOptions,
+) -> Result<GitScan, String> {
     let raw = repo.raw();
     let index = raw
         .index()
@@ -150,7 +162,7 @@ pub fn staged(
         else {
             continue;
         };
-        if !limit.contains(&path) {
+        if !limit.contains(&path) || !keep(&path) {
             continue;
         }
         match d.status() {
