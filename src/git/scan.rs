@@ -3,9 +3,9 @@
 //!
 //! Both read objects through libgit2. The staged scan compares the index with HEAD's tree
 //! by object id (a tree-to-index diff without content), so unchanged files are never read.
-//! The history scan walks the commits oldest first (topological order), diffs each commit's
-//! tree with its first parent's by object id to learn which (path, blob) pairs it
-//! introduced, then reads and scans each distinct blob once, in parallel, and maps every
+//! The history scan walks the commits oldest first (topological order), compares each
+//! commit's tree with its first parent's by object id (descending only into subtrees that
+//! differ) to learn which (path, blob) pairs it introduced, then reads and scans each distinct blob once, in parallel, and maps every
 //! finding back to the earliest commit that introduced it (findings are deduplicated by
 //! fingerprint: rule, path and value hash).
 
@@ -217,6 +217,10 @@ pub fn history(
     opts: &ScanOptions,
 ) -> Result<GitScan, String> {
     let raw = repo.raw();
+    // libgit2's object cache keeps every tree the walk reads (up to 256 MB); each tree is
+    // read about twice (as a commit's tree, then as its child's parent tree), so the cache
+    // buys no speed here and costs 60 MB on a 10 000-commit history (measured).
+    git2::opts::enable_caching(false);
     let mut out = GitScan::default();
     if repo.is_shallow() {
         out.notes.push(
@@ -376,32 +380,55 @@ fn introduced_by(
         ),
         Err(_) => None,
     };
-    let mut dopts = limit.diff_options();
-    let diff = raw
-        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut dopts))
-        .map_err(|e| format!("cannot compare with its parent: {}", msg(e)))?;
-    for d in diff.deltas() {
-        if d.status() == Delta::Deleted {
-            continue;
+    let mut seen = |path: String, id: Oid, mode: i32| {
+        if mode == 0o160000 {
+            submodules.insert(path);
+        } else if mode == 0o100644 || mode == 0o100755 {
+            first.entry((path, id)).or_insert(idx);
         }
-        let nf = d.new_file();
-        let Some(path) = nf
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-        else {
-            continue;
+    };
+    compare_trees(raw, parent_tree.as_ref(), &tree, "", limit, &mut seen)
+}
+
+/// Calls `seen` for every entry of `new` that `old` lacks (by name, object id and mode),
+/// descending only into subtrees whose ids differ and that can hold paths of `limit` —
+/// cheaper than a libgit2 diff, which expands unchanged subtrees.
+fn compare_trees(
+    raw: &Repository,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+    base: &str,
+    limit: &Limit,
+    seen: &mut dyn FnMut(String, Oid, i32),
+) -> Result<(), String> {
+    for e in new.iter() {
+        let name = String::from_utf8_lossy(e.name_bytes());
+        let path = if base.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{base}/{name}")
         };
-        if !limit.contains(&path) {
+        let before = old.and_then(|o| o.get_name_bytes(e.name_bytes()));
+        if before
+            .as_ref()
+            .is_some_and(|b| b.id() == e.id() && b.filemode_raw() == e.filemode_raw())
+        {
             continue;
         }
-        match nf.mode() {
-            FileMode::Commit => {
-                submodules.insert(path);
+        if e.kind() == Some(ObjectType::Tree) {
+            // Descend only where `limit` can lie: below it, or on the way to it.
+            if !(limit.contains(&path) || super::under(&limit.prefix, &path)) {
+                continue;
             }
-            FileMode::Blob | FileMode::BlobExecutable => {
-                first.entry((path, nf.id())).or_insert(idx);
-            }
-            _ => {}
+            let sub = raw
+                .find_tree(e.id())
+                .map_err(|err| format!("cannot read tree {path}: {}", msg(err)))?;
+            let old_sub = before
+                .filter(|b| b.kind() == Some(ObjectType::Tree))
+                .and_then(|b| raw.find_tree(b.id()).ok());
+            compare_trees(raw, old_sub.as_ref(), &sub, &path, limit, seen)?;
+        } else if limit.contains(&path) {
+            seen(path, e.id(), e.filemode_raw());
         }
     }
     Ok(())
