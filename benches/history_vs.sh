@@ -71,7 +71,7 @@ PY
   git -C "$HIST" gc -q
 fi
 echo "history repo: $(git -C "$HIST" rev-list --all | wc -l) commits," \
-  "$(git -C "$HIST" rev-list --all --objects | git -C "$HIST" cat-file --batch-check='%(objecttype)' | grep -c blob) blobs," \
+  "$(git -C "$HIST" cat-file --batch-all-objects --batch-check='%(objecttype)' | grep -c blob) blobs," \
   "$(du -sm "$HIST/.git" | cut -f1) MB in .git"
 
 cd "$HIST"
