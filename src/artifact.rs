@@ -25,6 +25,8 @@ pub struct Artifact {
     pub(crate) cache: crate::checks::Cache,
     /// Scan results shared by the requirements that scan this artifact.
     pub(crate) scans: crate::scan::ScanCache,
+    /// `verify --staged`: content scans read the staged blobs instead of the working tree.
+    pub staged: bool,
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -58,6 +60,7 @@ impl Artifact {
             digest: OnceLock::new(),
             cache: Default::default(),
             scans: Default::default(),
+            staged: false,
         }
     }
 

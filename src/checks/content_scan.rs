@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Evidence, Outcome, Status};
+use crate::git::scan::Limit;
 use crate::policy::Validator;
 use crate::scan::baseline::Baseline;
 use crate::scan::{Category, ScanOptions, ScanReport};
@@ -69,18 +71,12 @@ impl Config {
                 ),
             );
         }
-        let files: Vec<PathBuf> = match self.scope {
-            Scope::Tree => ctx.artifact.files().to_vec(),
+        let prompt_globs = match self.scope {
+            Scope::Tree => None,
             Scope::PromptFiles => {
                 let globs = ctx.policy.prompt_files.as_deref().unwrap_or_default();
                 match super::file_exists::glob_set(globs, false) {
-                    Ok(set) => ctx
-                        .artifact
-                        .files()
-                        .iter()
-                        .filter(|f| set.is_match(f))
-                        .cloned()
-                        .collect(),
+                    Ok(set) => Some(set),
                     Err(e) => {
                         return Outcome::one(
                             Status::Error,
@@ -96,12 +92,28 @@ impl Config {
             ignore_values: own_people(m),
             ..ScanOptions::default()
         };
-        let report = ctx
-            .artifact
-            .scans
-            .get_or_scan(self.scope.as_str(), self.category, || {
-                scanner.scan_files(&ctx.artifact.root, &files, &opts)
-            });
+        let report = if ctx.artifact.staged {
+            match staged_report(ctx, prompt_globs.as_ref(), &scanner, &opts) {
+                Ok(r) => Arc::new(r),
+                Err(o) => return o,
+            }
+        } else {
+            let files: Vec<PathBuf> = match &prompt_globs {
+                None => ctx.artifact.files().to_vec(),
+                Some(set) => ctx
+                    .artifact
+                    .files()
+                    .iter()
+                    .filter(|f| set.is_match(f))
+                    .cloned()
+                    .collect(),
+            };
+            ctx.artifact
+                .scans
+                .get_or_scan(self.scope.as_str(), self.category, || {
+                    scanner.scan_files(&ctx.artifact.root, &files, &opts)
+                })
+        };
         let baseline = match (&ctx.artifact.manifest, &m.baseline) {
             (Some(lm), Some(b)) if !b.value.trim().is_empty() => {
                 let path = lm.dir().join(&b.value);
@@ -120,6 +132,55 @@ impl Config {
         };
         outcome(self, &report, baseline.as_ref())
     }
+}
+
+/// `verify --staged`: the scan of the artifact's staged blobs (those that differ from HEAD),
+/// as a report over paths relative to the artifact. Nothing staged is a `skip`, never a pass.
+fn staged_report(
+    ctx: &Ctx<'_>,
+    prompt_globs: Option<&globset::GlobSet>,
+    scanner: &crate::scan::Scanner,
+    opts: &ScanOptions,
+) -> Result<ScanReport, Outcome> {
+    let error =
+        |signal: &str, msg: String| Outcome::one(Status::Error, Evidence::new(KIND, signal, msg));
+    let repo = crate::git::open(&ctx.artifact.root).map_err(|e| error("no-git", e.to_string()))?;
+    let Some(scope) = repo.scope(ctx.artifact) else {
+        return Err(error(
+            "no-git",
+            "the artifact lies outside the repository's working tree".into(),
+        ));
+    };
+    let limit = Limit {
+        prefix: scope.only.clone().unwrap_or_else(|| scope.prefix.clone()),
+        file: scope.only.is_some(),
+    };
+    let keep =
+        |p: &str| scope.contains(p) && prompt_globs.is_none_or(|g| g.is_match(limit.relative(p)));
+    let scan = crate::git::scan::staged_matching(&repo, &limit, &keep, scanner, opts)
+        .map_err(|e| error("git-error", e))?;
+    if let Some(why) = &scan.nothing {
+        return Err(Outcome::one(
+            Status::Skip,
+            Evidence::new(
+                KIND,
+                "nothing-staged",
+                format!("--staged: {why} in this artifact"),
+            ),
+        ));
+    }
+    let rel = |v: Vec<(String, String)>| {
+        v.into_iter()
+            .map(|(p, m)| (limit.relative(&p).to_string(), m))
+            .collect()
+    };
+    Ok(ScanReport {
+        findings: scan.findings.into_iter().map(|g| g.finding).collect(),
+        skipped: rel(scan.skipped),
+        errors: rel(scan.errors),
+        files_scanned: scan.files_scanned,
+        bytes_scanned: scan.bytes_scanned,
+    })
 }
 
 /// The identities of a manifest's own people (owner, sponsor, maintainers), whose emails

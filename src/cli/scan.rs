@@ -11,10 +11,11 @@ use clap::{Args, ValueEnum};
 use super::{PolicyArg, existing, shown};
 use crate::artifact::Artifact;
 use crate::error::ConfigError;
+use crate::git::scan::{HistoryRange, Limit};
 use crate::manifest::{self, find_governing};
-use crate::report::{Format, ScanResult};
+use crate::report::{Format, GitScanInfo, Origin, ScanResult};
 use crate::scan::baseline::Baseline;
-use crate::scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, Scanner};
+use crate::scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner};
 
 /// `tiercheck scan`.
 #[derive(Debug, Args)]
@@ -37,6 +38,20 @@ pub struct ScanArgs {
     /// Skip (and report) files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+    /// Scan the staged content (the index entries that differ from HEAD), for pre-commit
+    /// hooks; line numbers are those of the staged content.
+    #[arg(long, conflicts_with = "history")]
+    pub staged: bool,
+    /// Scan every blob in the history (all branches and tags unless --branch); each finding
+    /// names the commit that introduced it and whether HEAD still holds it.
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: only commits not reachable from REV.
+    #[arg(long, value_name = "REV", requires = "history")]
+    pub since: Option<String>,
+    /// With --history: only commits reachable from REF (default: all refs).
+    #[arg(long, value_name = "REF", requires = "history")]
+    pub branch: Option<String>,
     #[command(flatten)]
     pub policy: PolicyArg,
 }
@@ -84,20 +99,20 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         ignore_values: own_people(&abs)?,
         max_file_size: args.max_file_size,
     };
+    if args.staged || args.history {
+        let ctx = GitCtx {
+            scanner: &scanner,
+            opts: &opts,
+            baseline: baseline.as_ref(),
+            color,
+            format: args.format,
+        };
+        return git_scan(args, &abs, &ctx, out);
+    }
     let artifact = Artifact::new(&path, None, Vec::new());
     let mut report = scanner.scan_files(&artifact.root, artifact.files(), &opts);
     if let Some(file) = &args.write_baseline {
-        let b = Baseline::from_findings(&report.findings);
-        std::fs::write(file, b.to_json()).map_err(|e| {
-            ConfigError::plain(format!("cannot write baseline {}: {e}", file.display()))
-        })?;
-        eprintln!(
-            "wrote {} finding{} to {}",
-            b.findings.len(),
-            if b.findings.len() == 1 { "" } else { "s" },
-            file.display()
-        );
-        return Ok(ExitCode::SUCCESS);
+        return write_baseline(file, &report.findings);
     }
     let mut accepted = 0;
     if let Some(b) = &baseline {
@@ -118,6 +133,7 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         ScanResult {
             report: &report,
             accepted,
+            git: None,
         },
         out,
     )?;
@@ -134,4 +150,142 @@ fn join(prefix: &str, path: &str) -> String {
     } else {
         format!("{}/{path}", prefix.trim_end_matches('/'))
     }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+struct GitCtx<'a> {
+    scanner: &'a Scanner,
+    opts: &'a ScanOptions,
+    baseline: Option<&'a Baseline>,
+    color: bool,
+    format: Format,
+}
+
+/// `scan --staged` and `scan --history`.
+fn git_scan(
+    args: &ScanArgs,
+    abs: &std::path::Path,
+    ctx: &GitCtx<'_>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let flag = if args.staged { "--staged" } else { "--history" };
+    let repo = crate::git::open(abs).map_err(|e| {
+        ConfigError::plain(format!("`scan {flag}`: `{}`: {e}", args.path.display()))
+            .with_help("run it inside a git working tree, or scan the folder without the flag")
+    })?;
+    let prefix = repo.relative(abs).unwrap_or_default();
+    let limit = Limit {
+        file: abs.is_file(),
+        prefix,
+    };
+    let result = if args.staged {
+        crate::git::scan::staged(&repo, &limit, ctx.scanner, ctx.opts)
+    } else {
+        let range = HistoryRange {
+            since: args.since.clone(),
+            branch: args.branch.clone(),
+        };
+        crate::git::scan::history(&repo, &limit, &range, ctx.scanner, ctx.opts)
+    };
+    let mut scan = result.map_err(|e| ConfigError::plain(format!("`scan {flag}`: {e}")))?;
+    if let Some(file) = &args.write_baseline {
+        let found: Vec<_> = scan.findings.iter().map(|g| g.finding.clone()).collect();
+        return write_baseline(file, &found);
+    }
+    let mut accepted = 0;
+    if let Some(b) = ctx.baseline {
+        let before = scan.findings.len();
+        let keep: std::collections::HashSet<String> = b
+            .filter(scan.findings.iter().map(|g| g.finding.clone()).collect())
+            .into_iter()
+            .map(|f| f.fingerprint)
+            .collect();
+        scan.findings
+            .retain(|g| keep.contains(&g.finding.fingerprint));
+        accepted = before - scan.findings.len();
+    }
+    // Fingerprints use paths relative to the scanned folder; reports show them relative to
+    // the working folder, like `scan PATH`.
+    let base = if limit.file {
+        abs.parent().unwrap_or(abs)
+    } else {
+        abs
+    };
+    let shown_prefix = shown(base);
+    for g in &mut scan.findings {
+        g.finding.path = join(&shown_prefix, &g.finding.path);
+    }
+    let wd = shown(repo.workdir());
+    for (p, _) in scan.skipped.iter_mut().chain(scan.errors.iter_mut()) {
+        if !p.starts_with("commit ") && p != "history" {
+            *p = join(&wd, p);
+        }
+    }
+    for n in &scan.notes {
+        eprintln!("note: {n}");
+    }
+    if let Some(why) = &scan.nothing {
+        eprintln!("{why}: 0 files scanned");
+    }
+    let mode = if args.staged { "staged" } else { "history" };
+    let origins: Vec<Option<Origin>> = scan
+        .findings
+        .iter()
+        .map(|g| {
+            g.introduced.as_ref().map(|i| Origin {
+                commit: i.commit.to_string(),
+                short: crate::git::short(i.commit),
+                present_at_head: i.present_at_head,
+            })
+        })
+        .collect();
+    let report = ScanReport {
+        findings: scan.findings.iter().map(|g| g.finding.clone()).collect(),
+        skipped: std::mem::take(&mut scan.skipped),
+        errors: std::mem::take(&mut scan.errors),
+        files_scanned: scan.files_scanned,
+        bytes_scanned: scan.bytes_scanned,
+    };
+    let git = GitScanInfo {
+        mode,
+        origins,
+        notes: &scan.notes,
+        nothing: scan.nothing.as_deref(),
+        blobs_scanned: scan.blobs_scanned,
+        binary: scan.binary,
+        commits_walked: scan.commits_walked,
+    };
+    ctx.format.report(ctx.color).findings(
+        ScanResult {
+            report: &report,
+            accepted,
+            git: Some(git),
+        },
+        out,
+    )?;
+    Ok(if report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Records `findings` (by fingerprint, never the value) in `file`.
+fn write_baseline(
+    file: &std::path::Path,
+    findings: &[crate::scan::Finding],
+) -> anyhow::Result<ExitCode> {
+    let b = Baseline::from_findings(findings);
+    std::fs::write(file, b.to_json()).map_err(|e| {
+        ConfigError::plain(format!("cannot write baseline {}: {e}", file.display()))
+    })?;
+    eprintln!(
+        "wrote {} to {}",
+        plural(b.findings.len(), "finding"),
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -29,7 +29,8 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Verify what is staged in git (for pre-commit hooks).
+    /// Secret and personal-data scans read the staged blobs (what the next commit holds)
+    /// instead of the working tree; the other checks read the working tree as usual.
     #[arg(long)]
     pub staged: bool,
     /// Fail (exit 1) on recommended requirements too.
@@ -133,14 +134,17 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
             .with_help(format!("tiers: `{}`", policy.tier_ids().join("`, `")))
             .into());
     }
+    let mut artifacts = collect(&path, &policy, args.tier.is_some())?;
     if args.staged {
-        return Err(ConfigError::plain(
-            "`verify --staged` is not available in this version of tiercheck",
-        )
-        .with_help("run `tiercheck verify` on the working tree")
-        .into());
+        // Content scans read the staged blobs; every other check reads the working tree.
+        crate::git::open(&path).map_err(|e| {
+            ConfigError::plain(format!("`verify --staged`: `{}`: {e}", path.display()))
+                .with_help("run it inside a git working tree, or run `tiercheck verify`")
+        })?;
+        for a in &mut artifacts {
+            a.staged = true;
+        }
     }
-    let artifacts = collect(&path, &policy, args.tier.is_some())?;
     if artifacts.is_empty() {
         return Err(ConfigError::plain(
             "no .tier.yaml found; run `tiercheck assess --write` or pass --tier",

@@ -6,6 +6,7 @@
 //! folder with `/` separators (git's own form), except where a function says otherwise.
 
 pub mod history;
+pub mod scan;
 
 use std::path::{Path, PathBuf};
 

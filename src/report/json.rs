@@ -82,14 +82,57 @@ impl Report for Json {
 
     fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
         let r = scan.report;
-        let v = json!({
-            "schema_version": SCHEMA_VERSION,
-            "findings": r.findings,
-            "skipped": r.skipped.iter().map(|(p, why)| json!({"path": p, "reason": why})).collect::<Vec<_>>(),
-            "errors": r.errors.iter().map(|(p, e)| json!({"path": p, "message": e})).collect::<Vec<_>>(),
-            "files_scanned": r.files_scanned,
-            "bytes_scanned": r.bytes_scanned,
-        });
+        let skipped: Vec<Value> = r
+            .skipped
+            .iter()
+            .map(|(p, why)| json!({"path": p, "reason": why}))
+            .collect();
+        let errors: Vec<Value> = r
+            .errors
+            .iter()
+            .map(|(p, e)| json!({"path": p, "message": e}))
+            .collect();
+        let v = match &scan.git {
+            None => json!({
+                "schema_version": SCHEMA_VERSION,
+                "findings": r.findings,
+                "skipped": skipped,
+                "errors": errors,
+                "files_scanned": r.files_scanned,
+                "bytes_scanned": r.bytes_scanned,
+            }),
+            Some(g) => {
+                // History findings also say which commit introduced them.
+                let findings: Vec<Value> = r
+                    .findings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let mut v = serde_json::to_value(f).unwrap_or_default();
+                        if let (Some(Some(o)), Some(m)) = (g.origins.get(i), v.as_object_mut()) {
+                            m.insert("commit".into(), o.commit.clone().into());
+                            m.insert("present_at_head".into(), o.present_at_head.into());
+                        }
+                        v
+                    })
+                    .collect();
+                json!({
+                    "schema_version": SCHEMA_VERSION,
+                    "mode": g.mode,
+                    "findings": findings,
+                    "skipped": skipped,
+                    "errors": errors,
+                    "notes": g.notes,
+                    "nothing_scanned": g.nothing,
+                    "files_scanned": r.files_scanned,
+                    "bytes_scanned": r.bytes_scanned,
+                    "blobs_scanned": g.blobs_scanned,
+                    "binary_blobs": g.binary,
+                    "commits_walked": g.commits_walked,
+                    "accepted_by_baseline": scan.accepted,
+                })
+            }
+        };
         write(out, &v)
     }
 }

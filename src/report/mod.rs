@@ -66,12 +66,44 @@ impl Format {
 }
 
 /// What `tiercheck scan` found, as the reports show it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ScanResult<'a> {
     /// Findings (paths relative to the working folder), skipped and unreadable files.
     pub report: &'a ScanReport,
     /// How many findings the baseline accepted.
     pub accepted: usize,
+    /// What a scan of git's index or history adds, when it was one.
+    pub git: Option<GitScanInfo<'a>>,
+}
+
+/// The commit that introduced a finding of a history scan.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// Full commit id.
+    pub commit: String,
+    /// Short commit id, for people.
+    pub short: String,
+    /// Whether HEAD still holds the value at that path.
+    pub present_at_head: bool,
+}
+
+/// What `scan --staged` and `scan --history` add to a scan's results.
+#[derive(Debug, Clone)]
+pub struct GitScanInfo<'a> {
+    /// `staged` or `history`.
+    pub mode: &'static str,
+    /// One entry per finding of the report, in the same order (history scans only).
+    pub origins: Vec<Option<Origin>>,
+    /// Notes such as "shallow clone: history is partial".
+    pub notes: &'a [String],
+    /// Why nothing was scanned ("nothing staged"), so zero files never looks like a pass.
+    pub nothing: Option<&'a str>,
+    /// Distinct blobs read.
+    pub blobs_scanned: u64,
+    /// Binary blobs skipped.
+    pub binary: u64,
+    /// Commits walked (history only).
+    pub commits_walked: u64,
 }
 
 /// A way of printing what tiercheck concluded.

@@ -166,37 +166,83 @@ impl Report for Table {
 
     fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
         let r = scan.report;
-        for f in &r.findings {
+        let git = scan.git.as_ref();
+        for (i, f) in r.findings.iter().enumerate() {
             let loc = format!("{}:{}:{}", f.path, f.line, f.column);
+            let origin = match git.and_then(|g| g.origins.get(i)).and_then(Option::as_ref) {
+                Some(o) => format!(
+                    "  commit {} ({})",
+                    o.short,
+                    if o.present_at_head {
+                        "still at HEAD"
+                    } else {
+                        "removed since"
+                    }
+                ),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "{}  {}  {}",
+                "{}  {}  {}{origin}",
                 self.paint(&loc, |s| s.bold()),
                 self.paint(&f.rule_id, |s| s.red()),
                 f.redacted
             )?;
         }
-        for (p, why) in r.skipped.iter().filter(|(_, why)| why != "binary") {
+        // A tree scan skips binary files by the thousand; a git scan lists what it skipped.
+        for (p, why) in r
+            .skipped
+            .iter()
+            .filter(|(_, why)| git.is_some() || why != "binary")
+        {
             writeln!(out, "skipped {p}: {why}")?;
         }
         for (p, e) in &r.errors {
             writeln!(out, "error {p}: {e}")?;
         }
+        for n in git.map(|g| g.notes).unwrap_or_default() {
+            writeln!(out, "note: {n}")?;
+        }
         let files: std::collections::BTreeSet<&str> =
             r.findings.iter().map(|f| f.path.as_str()).collect();
-        let mut summary = format!(
-            "{} in {}; scanned {} ({} bytes), {} skipped",
-            plural(r.findings.len(), "finding"),
-            plural(files.len(), "file"),
-            plural(r.files_scanned as usize, "file"),
-            r.bytes_scanned,
-            r.skipped.len()
-        );
+        let mut summary = match git {
+            None => format!(
+                "{} in {}; scanned {} ({} bytes), {} skipped",
+                plural(r.findings.len(), "finding"),
+                plural(files.len(), "file"),
+                plural(r.files_scanned as usize, "file"),
+                r.bytes_scanned,
+                r.skipped.len()
+            ),
+            Some(g) => {
+                let mut s = format!(
+                    "{} in {}; scanned {} ({}, {} bytes)",
+                    plural(r.findings.len(), "finding"),
+                    plural(files.len(), "file"),
+                    plural(r.files_scanned as usize, "file"),
+                    plural(g.blobs_scanned as usize, "distinct blob"),
+                    r.bytes_scanned
+                );
+                if g.commits_walked > 0 {
+                    s.push_str(&format!(
+                        " from {}",
+                        plural(g.commits_walked as usize, "commit")
+                    ));
+                }
+                if g.binary > 0 {
+                    s.push_str(&format!(", {} binary", g.binary));
+                }
+                s
+            }
+        };
         if !r.errors.is_empty() {
             summary.push_str(&format!(", {} unreadable", r.errors.len()));
         }
         if scan.accepted > 0 {
             summary.push_str(&format!(", {} accepted by the baseline", scan.accepted));
+        }
+        if let Some(why) = git.and_then(|g| g.nothing) {
+            summary.push_str(&format!(" — {why}"));
         }
         writeln!(out, "{summary}")
     }

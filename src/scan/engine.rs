@@ -19,7 +19,7 @@ use crate::policy::Policy;
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
 /// How much of a file is looked at to decide that it is binary.
-const BINARY_PROBE: usize = 8 * 1024;
+pub(crate) const BINARY_PROBE: usize = 8 * 1024;
 
 /// A regex runs on the hit's line, but never more than this many bytes before the hit…
 const WINDOW_BEFORE: usize = 512;

@@ -15,6 +15,7 @@ pub mod validators;
 
 pub use cache::ScanCache;
 pub use cfg::{Allowlist, Category, Near, Pattern, RuleDef};
+pub(crate) use engine::BINARY_PROBE;
 pub use engine::{DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner, fingerprint, redact};
 
 /// A finding, as every report shows it.
