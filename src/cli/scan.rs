@@ -76,7 +76,14 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         Some(b) => Some(Baseline::load(b).map_err(ConfigError::plain)?),
         None => None,
     };
-    let scanner = Scanner::from_policy(&policy)?;
+    let artifact = Artifact::new(&path, None, Vec::new());
+    // Compile the rules while the tree is walked: both take a while on their own.
+    let scanner = std::thread::scope(|s| {
+        let compiled = s.spawn(|| Scanner::from_policy(&policy));
+        artifact.files();
+        compiled.join()
+    })
+    .map_err(|_| anyhow::anyhow!("compiling the rules failed"))??;
     let abs = std::fs::canonicalize(&path)
         .map_err(|e| ConfigError::plain(format!("cannot resolve `{}`: {e}", path.display())))?;
     let opts = ScanOptions {
@@ -84,7 +91,6 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         ignore_values: own_people(&abs)?,
         max_file_size: args.max_file_size,
     };
-    let artifact = Artifact::new(&path, None, Vec::new());
     let mut report = scanner.scan_files(&artifact.root, artifact.files(), &opts);
     if let Some(file) = &args.write_baseline {
         let b = Baseline::from_findings(&report.findings);

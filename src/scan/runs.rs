@@ -18,6 +18,8 @@ pub(crate) struct RunShape {
     min_digits: usize,
     /// Fewest bytes in a value.
     min_len: usize,
+    /// Fewest consecutive digits a value holds somewhere (a card number starts with four).
+    min_digit_run: usize,
 }
 
 impl RunShape {
@@ -36,6 +38,7 @@ impl RunShape {
             allowed,
             min_digits: min_digits(value),
             min_len: value.properties().minimum_len()?,
+            min_digit_run: digit_run(value).max(1),
         };
         (shape.min_digits >= 1).then_some(shape)
     }
@@ -74,6 +77,53 @@ fn allow(h: &Hir, out: &mut [bool; 256]) {
         HirKind::Repetition(r) => allow(&r.sub, out),
         HirKind::Capture(c) => allow(&c.sub, out),
         HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().for_each(|s| allow(s, out)),
+    }
+}
+
+/// How many digits in a row every match of `h` holds at least somewhere (a lower bound).
+fn digit_run(h: &Hir) -> usize {
+    match h.kind() {
+        HirKind::Concat(v) => {
+            let (mut best, mut cur) = (0, 0);
+            for s in v {
+                match fixed_digits(s) {
+                    Some(n) => cur += n,
+                    None => {
+                        best = best.max(cur).max(digit_run(s));
+                        cur = 0;
+                    }
+                }
+            }
+            best.max(cur)
+        }
+        HirKind::Alternation(v) => v.iter().map(digit_run).min().unwrap_or(0),
+        HirKind::Repetition(r) if r.min >= 1 => {
+            fixed_digits(h).unwrap_or_else(|| digit_run(&r.sub))
+        }
+        HirKind::Capture(c) => digit_run(&c.sub),
+        _ => fixed_digits(h).unwrap_or(0),
+    }
+}
+
+/// `Some(n)` when every match of `h` is exactly `n` digits.
+fn fixed_digits(h: &Hir) -> Option<usize> {
+    match h.kind() {
+        HirKind::Literal(l) => l.0.iter().all(u8::is_ascii_digit).then_some(l.0.len()),
+        HirKind::Class(_) => {
+            let mut set = [false; 256];
+            allow(h, &mut set);
+            (set.iter()
+                .enumerate()
+                .all(|(b, &on)| !on || (b as u8).is_ascii_digit())
+                && set.iter().any(|&on| on))
+            .then_some(1)
+        }
+        HirKind::Repetition(r) if Some(r.min) == r.max => {
+            fixed_digits(&r.sub).map(|n| n * r.min as usize)
+        }
+        HirKind::Capture(c) => fixed_digits(&c.sub),
+        HirKind::Concat(v) => v.iter().map(fixed_digits).sum(),
+        _ => None,
     }
 }
 
@@ -118,9 +168,17 @@ pub(crate) fn runs(bytes: &[u8], shapes: &[RunShape], mut hit: impl FnMut(usize,
         allowed: any,
         min_digits: shapes.iter().map(|s| s.min_digits).min().unwrap_or(1),
         min_len: shapes.iter().map(|s| s.min_len).min().unwrap_or(0),
+        min_digit_run: shapes.iter().map(|s| s.min_digit_run).min().unwrap_or(1),
     };
     let mut pos = 0;
     while let Some(d) = next_digit(bytes, pos) {
+        // Most digits stand alone or in short groups (`x1`, `[0]`, `v2.10`): too few in a
+        // row for any value.
+        let digits = bytes[d..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits < union.min_digit_run {
+            pos = d + digits;
+            continue;
+        }
         let (start, end) = union.run_at(bytes, d);
         if union.fits(&bytes[start..end]) {
             for (k, s) in shapes.iter().enumerate() {
@@ -292,7 +350,11 @@ mod tests {
         assert!(!s.allowed[b'a' as usize] && !s.allowed[b'.' as usize]);
         let iban = r"(?P<secret>[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7})";
         let s = shape(iban, 1).unwrap();
-        assert_eq!((s.min_digits, s.min_len), (2, 12));
+        assert_eq!((s.min_digits, s.min_len, s.min_digit_run), (2, 12, 2));
+        let ssn = shape(r"(?P<secret>[0-9]{3}-[0-9]{2}-[0-9]{4})", 1).unwrap();
+        assert_eq!(ssn.min_digit_run, 4);
+        let alt = shape(r"(?:4[0-9]{3}|5[0-9]{2}x)[0-9]?", 0).unwrap();
+        assert_eq!(alt.min_digit_run, 3);
         // No digit needed, an optional group, a broken pattern: no shape.
         assert!(shape(r"(?P<secret>[A-Z0-9]{8})", 1).is_none());
         assert!(shape(r"x(?P<secret>\d{9})?", 1).is_none());
@@ -312,8 +374,10 @@ mod tests {
                 1,
                 "v1.2.3 x=12345678 id 123-45-6789, 1-2-3-4-5-6-7-8-9 12-34"
             ),
-            ["123-45-6789", "1-2-3-4-5-6-7-8-9"]
+            ["123-45-6789"]
         );
+        // Nine digits with dashes, but never four in a row as an SSN ends.
+        assert!(found(ssn, 1, "1-2-3-4-5-6-7-8-9").is_empty());
         assert!(found(ssn, 1, "no digits here").is_empty());
         assert!(found(ssn, 1, "123456789").is_empty());
     }
