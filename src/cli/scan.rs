@@ -91,7 +91,18 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         Some(b) => Some(Baseline::load(b).map_err(ConfigError::plain)?),
         None => None,
     };
-    let scanner = Scanner::from_policy(&policy)?;
+    let git_mode = args.staged || args.history;
+    let artifact = Artifact::new(&path, None, Vec::new());
+    // Compile the rules while the tree is walked: both take a while on their own. Git scans
+    // read the index or the history, never the work tree, so they do not walk it.
+    let scanner = std::thread::scope(|s| {
+        let compiled = s.spawn(|| Scanner::from_policy(&policy));
+        if !git_mode {
+            artifact.files();
+        }
+        compiled.join()
+    })
+    .map_err(|_| anyhow::anyhow!("compiling the rules failed"))??;
     let abs = std::fs::canonicalize(&path)
         .map_err(|e| ConfigError::plain(format!("cannot resolve `{}`: {e}", path.display())))?;
     let opts = ScanOptions {
@@ -99,7 +110,7 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         ignore_values: own_people(&abs)?,
         max_file_size: args.max_file_size,
     };
-    if args.staged || args.history {
+    if git_mode {
         let ctx = GitCtx {
             scanner: &scanner,
             opts: &opts,
@@ -109,7 +120,6 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         };
         return git_scan(args, &abs, &ctx, out);
     }
-    let artifact = Artifact::new(&path, None, Vec::new());
     let mut report = scanner.scan_files(&artifact.root, artifact.files(), &opts);
     if let Some(file) = &args.write_baseline {
         return write_baseline(file, &report.findings);

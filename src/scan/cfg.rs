@@ -127,13 +127,19 @@ pub struct RuleDef {
     pub category: Category,
     /// The pattern; the value is the group `secret`, else group 1, else the whole match.
     pub regex: Sp<String>,
-    /// Literal strings that must occur for the rule to run (case-insensitive); empty means
-    /// the rule runs on every file.
+    /// Literal strings that must occur for the rule to run: in any case when written in
+    /// lower case, with their own case when they hold an upper-case letter (vendor
+    /// prefixes such as `AKIA`); empty means the rule runs on every file.
     #[serde(default)]
     pub keywords: Vec<String>,
     /// The public prefix of the value that redaction may show.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// A rule for secrets of any kind (a high-entropy value assigned to a secret-like
+    /// name) rather than one vendor's format: where its finding overlaps a non-generic
+    /// rule's finding of the same category on the same line, only the latter is reported.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generic: bool,
     /// Minimum Shannon entropy (bits per character) of the value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entropy: Option<f64>,
@@ -162,7 +168,15 @@ fn is_kebab(s: &str) -> bool {
 
 fn allowlist(v: &mut Validator<'_>, list: &Allowlist, owner: &str, origin: Option<usize>) {
     for r in &list.regexes {
-        v.regex(origin.unwrap_or(r.origin), &r.value, owner);
+        // Parsed, not compiled: the scanner compiles an allowlist regex when it first needs
+        // it, and compiling them all here would double start-up time.
+        if let Err(e) = parse_regex(&r.value.value, true, true) {
+            v.error_str(
+                origin.unwrap_or(r.origin),
+                &r.value,
+                format!("invalid regex in {owner}: {e}"),
+            );
+        }
     }
     for g in &list.paths {
         v.glob(origin.unwrap_or(g.origin), &g.value, owner);
@@ -173,22 +187,44 @@ fn allowlist(v: &mut Validator<'_>, list: &Allowlist, owner: &str, origin: Optio
 /// in the scanner, would double start-up time); modes as in the scanner: ASCII first, then
 /// Unicode.
 fn parse_rule_regex(pattern: &str) -> Result<(), String> {
-    let parse = |unicode: bool| -> Result<(), String> {
-        regex_syntax::ParserBuilder::new()
-            .unicode(unicode)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .map(|_| ())
-            .map_err(|e| {
-                // The crate's message spans several lines with a drawing of the pattern;
-                // keep the last line, which says what is wrong.
-                let text = e.to_string();
-                let last = text.lines().last().unwrap_or("").trim();
-                last.strip_prefix("error: ").unwrap_or(last).to_string()
-            })
-    };
-    parse(false).or_else(|_| parse(true))
+    parse_regex(pattern, false, false).or_else(|_| parse_regex(pattern, true, false))
+}
+
+/// Whether a pattern turns on case-insensitive matching anywhere (`(?i)`, `(?im:`, …).
+fn ignores_case(pattern: &str) -> bool {
+    let b = pattern.as_bytes();
+    (0..b.len().saturating_sub(1)).any(|i| {
+        b[i] == b'(' && b[i + 1] == b'?' && (i == 0 || b[i - 1] != b'\\') && {
+            let flags = &b[i + 2..];
+            let end = flags
+                .iter()
+                .position(|c| !(c.is_ascii_alphabetic() || *c == b'-'))
+                .unwrap_or(flags.len());
+            matches!(flags.get(end), Some(b':' | b')'))
+                && flags[..end]
+                    .iter()
+                    .take_while(|c| **c != b'-')
+                    .any(|c| *c == b'i')
+        }
+    })
+}
+
+/// Parses a regex in ASCII or Unicode mode, for text (`utf8`) or bytes; the error is the
+/// one line saying what is wrong.
+fn parse_regex(pattern: &str, unicode: bool, utf8: bool) -> Result<(), String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(unicode)
+        .utf8(utf8)
+        .build()
+        .parse(pattern)
+        .map(|_| ())
+        .map_err(|e| {
+            // The crate's message spans several lines with a drawing of the pattern;
+            // keep the last line, which says what is wrong.
+            let text = e.to_string();
+            let last = text.lines().last().unwrap_or("").trim();
+            last.strip_prefix("error: ").unwrap_or(last).to_string()
+        })
 }
 
 /// Validates the scanner sections of a merged policy.
@@ -238,6 +274,28 @@ pub(crate) fn validate(v: &mut Validator<'_>, policy: &Policy) {
                 &rule.id,
                 format!("{owner} has entropy {e}; Shannon entropy per byte lies in 0..=8"),
             );
+        }
+        if rule.generic && rule.prefix.is_some() {
+            v.error(
+                rule.origin,
+                &rule.id,
+                format!("{owner} is `generic` and has a `prefix`; a generic rule matches values of any format, so it has no public prefix"),
+            );
+        }
+        if let Some(k) = rule
+            .keywords
+            .iter()
+            .find(|k| k.bytes().any(|b| b.is_ascii_uppercase()))
+            && ignores_case(&rule.regex.value)
+        {
+            v.error(
+                rule.origin,
+                &rule.id,
+                format!(
+                    "{owner} has keyword `{k}`, which matches with its case only, but its regex ignores case"
+                ),
+            )
+            .help = Some("write the keyword in lower case to match it in any case".into());
         }
         if rule.keywords.iter().any(|k| k.is_empty()) {
             v.error(
@@ -290,6 +348,27 @@ mod tests {
     }
 
     const RULE: &str = "  - id: r1\n    description: d\n    category: secret\n    regex: 'x(y)'\n";
+
+    #[test]
+    fn upper_case_keywords_need_a_case_sensitive_regex_and_generic_has_no_prefix() {
+        let s = problems(
+            "rules:\n  - id: r1\n    description: d\n    category: secret\n    regex: '(?i)akia\\w+'\n    keywords: [AKIA]\n",
+        );
+        assert!(
+            s.contains("keyword `AKIA`, which matches with its case only"),
+            "{s}"
+        );
+        let s = problems(
+            "rules:\n  - id: r1\n    description: d\n    category: secret\n    regex: 'x(y)'\n    generic: true\n    prefix: x\n",
+        );
+        assert!(
+            s.contains("rule `r1` is `generic` and has a `prefix`"),
+            "{s}"
+        );
+        assert!(super::ignores_case("(?i)x") && super::ignores_case("a(?mi:b)"));
+        assert!(!super::ignores_case("(?-i:x)") && !super::ignores_case(r"\(?i\)"));
+        assert!(!super::ignores_case("(?P<secret>x)") && !super::ignores_case("(?:i)"));
+    }
 
     #[test]
     fn invalid_regex_names_rule_and_location() {

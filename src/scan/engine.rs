@@ -1,6 +1,7 @@
 //! Compiling rules and scanning bytes and files.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -10,6 +11,7 @@ use regex::bytes::{Regex as BytesRegex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
 use super::cfg::{Allowlist, Category, Pattern};
+use super::runs::{RunShape, holds_all, parse_as_compiled, required_punctuation, runs};
 use super::validators::{Check, shannon_entropy};
 use crate::checks::Finding;
 use crate::error::ConfigError;
@@ -72,19 +74,26 @@ pub struct ScanReport {
 struct Compiled {
     id: String,
     category: Category,
-    regex: BytesRegex,
+    /// The pattern, compiled the first time a hit needs it: most rules never run on a
+    /// given tree, and compiling all of them would dominate a small scan.
+    pattern: String,
+    regex: OnceLock<Result<BytesRegex, String>>,
     /// Index of the capture group holding the value (0 = the whole match).
     group: usize,
     prefix: Option<String>,
     entropy: Option<f64>,
     check: Option<Check>,
     near: Option<(usize, u32)>,
+    /// A generic rule gives way to an overlapping finding of a specific one.
+    generic: bool,
+    /// Byte sets every match holds one of (see [`required_punctuation`]).
+    needs: Vec<Vec<u8>>,
     allow: CompiledAllow,
 }
 
 #[derive(Default)]
 struct CompiledAllow {
-    regexes: Vec<Regex>,
+    regexes: Vec<LazyRegex>,
     paths: Option<GlobSet>,
     stopwords: Vec<String>,
 }
@@ -95,9 +104,15 @@ impl CompiledAllow {
             .regexes
             .iter()
             .map(|r| {
-                Regex::new(r.as_str()).map_err(|e| {
-                    ConfigError::plain(format!("invalid allowlist regex in {owner}: {e}"))
-                })
+                regex_syntax::Parser::new()
+                    .parse(r.as_str())
+                    .map(|_| LazyRegex {
+                        pattern: r.as_str().to_string(),
+                        compiled: OnceLock::new(),
+                    })
+                    .map_err(|e| {
+                        ConfigError::plain(format!("invalid allowlist regex in {owner}: {e}"))
+                    })
             })
             .collect::<Result<_, _>>()?;
         let paths = if a.paths.is_empty() {
@@ -127,6 +142,24 @@ impl CompiledAllow {
     }
 }
 
+/// An allowlist regex, compiled the first time a candidate reaches it: most never do, and
+/// compiling them all (Unicode-aware, dozens per policy) would dominate a small scan.
+struct LazyRegex {
+    pattern: String,
+    /// `None` when the pattern parsed but could not be compiled (a size limit): it then
+    /// allows nothing, so a finding is never hidden by a broken exception.
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn is_match(&self, s: &str) -> bool {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+            .is_some_and(|r| r.is_match(s))
+    }
+}
+
 /// Compiles a rule's regex in ASCII mode (`\w`, `\d`, `\s`, `\b` and `(?i)` cover ASCII
 /// only; tokens, keys and numbers are ASCII, and Unicode tables make large, slow automata),
 /// falling back to Unicode mode for a pattern that needs it. A rule may turn Unicode on
@@ -136,6 +169,31 @@ pub(crate) fn compile_rule_regex(pattern: &str) -> Result<BytesRegex, regex::Err
         .unicode(false)
         .build()
         .or_else(|_| RegexBuilder::new(pattern).build())
+}
+
+/// The capture group holding a rule's value: the one named `secret`, else group 1 when
+/// there is one, else the whole match (0).
+fn value_group(hir: &regex_syntax::hir::Hir) -> usize {
+    fn find(h: &regex_syntax::hir::Hir, named: &mut Option<usize>, any: &mut bool) {
+        use regex_syntax::hir::HirKind;
+        match h.kind() {
+            HirKind::Capture(c) => {
+                *any = true;
+                if c.name.as_deref() == Some("secret") && named.is_none() {
+                    *named = Some(c.index as usize);
+                }
+                find(&c.sub, named, any);
+            }
+            HirKind::Repetition(r) => find(&r.sub, named, any),
+            HirKind::Concat(v) | HirKind::Alternation(v) => {
+                v.iter().for_each(|s| find(s, named, any));
+            }
+            _ => {}
+        }
+    }
+    let (mut named, mut any) = (None, false);
+    find(hir, &mut named, &mut any);
+    named.unwrap_or(usize::from(any))
 }
 
 /// Whether every match of `pattern` (parsed as the scanner compiles it) holds an ASCII
@@ -189,9 +247,10 @@ pub(crate) fn globs(list: &[Pattern]) -> Result<GlobSet, globset::Error> {
 /// The rules of a policy, compiled once.
 pub struct Scanner {
     rules: Vec<Compiled>,
-    /// Keyword automaton; pattern `i` triggers the rules in `triggers[i]`.
+    /// Keyword automaton (case-insensitive); pattern `i` triggers the rules in
+    /// `triggers[i]`.
     keywords: Option<AhoCorasick>,
-    triggers: Vec<Vec<usize>>,
+    triggers: Vec<Vec<Trigger>>,
     /// Rules with no keywords: they run on every file.
     always: Vec<usize>,
     /// All keyword-less rules as one multi-pattern regex, so that they cost one pass over
@@ -200,6 +259,12 @@ pub struct Scanner {
     /// Every match of every keyword-less rule holds an ASCII digit, so only lines with a
     /// digit need the keyword-less pass.
     always_need_digit: bool,
+    /// Per keyword-less rule (as in `always`), the shape of its value, so that only runs
+    /// of bytes that can hold one are searched; `None` when a rule has no usable shape.
+    always_shapes: Option<Vec<RunShape>>,
+    /// Rules whose regex parsed but failed to compile (a size limit), with why: reported
+    /// as errors of the scan.
+    broken: std::sync::Mutex<Vec<(String, String)>>,
     global: CompiledAllow,
 }
 
@@ -209,6 +274,14 @@ impl std::fmt::Debug for Scanner {
             .field("rules", &self.rules.len())
             .finish()
     }
+}
+
+/// A rule that a keyword hit runs.
+#[derive(Debug, Clone, PartialEq)]
+struct Trigger {
+    rule: usize,
+    /// The keyword's own spelling, when it must occur with that case in the hit.
+    exact: Option<Box<[u8]>>,
 }
 
 /// A candidate before filtering: byte offsets into the file.
@@ -224,20 +297,12 @@ impl Scanner {
     pub fn from_policy(policy: &Policy) -> Result<Scanner, ConfigError> {
         let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.value.as_str()).collect();
         let mut rules = Vec::with_capacity(policy.rules.len());
+        let mut hirs = Vec::with_capacity(policy.rules.len());
         for r in &policy.rules {
             let owner = format!("rule `{}`", r.id.value);
-            let regex = compile_rule_regex(&r.regex.value)
+            let hir = parse_as_compiled(&r.regex.value)
                 .map_err(|e| ConfigError::plain(format!("invalid regex in {owner}: {e}")))?;
-            let group = if regex.capture_names().any(|n| n == Some("secret")) {
-                regex
-                    .capture_names()
-                    .position(|n| n == Some("secret"))
-                    .unwrap_or(0)
-            } else if regex.captures_len() > 1 {
-                1
-            } else {
-                0
-            };
+            let group = value_group(&hir);
             let check = match &r.validate {
                 None => None,
                 Some(name) => Some(Check::from_name(&name.value).ok_or_else(|| {
@@ -259,33 +324,46 @@ impl Scanner {
             rules.push(Compiled {
                 id: r.id.value.clone(),
                 category: r.category,
-                regex,
+                pattern: r.regex.value.clone(),
+                regex: OnceLock::new(),
                 group,
                 prefix: r.prefix.clone().filter(|p| !p.is_empty()),
                 entropy: r.entropy,
                 check,
                 near,
+                generic: r.generic,
+                needs: required_punctuation(&hir),
                 allow: CompiledAllow::new(&r.allowlist, &owner)?,
             });
+            hirs.push(hir);
         }
         let mut words: Vec<String> = Vec::new();
-        let mut triggers: Vec<Vec<usize>> = Vec::new();
+        let mut triggers: Vec<Vec<Trigger>> = Vec::new();
         let mut always = Vec::new();
         for (i, r) in policy.rules.iter().enumerate() {
             if r.keywords.is_empty() {
                 always.push(i);
             }
             for k in &r.keywords {
+                // A keyword written with an upper-case letter (a vendor prefix such as
+                // `AKIA`) matches with that case only.
+                let t = Trigger {
+                    rule: i,
+                    exact: k
+                        .bytes()
+                        .any(|b| b.is_ascii_uppercase())
+                        .then(|| k.as_bytes().into()),
+                };
                 let k = k.to_ascii_lowercase();
                 match words.iter().position(|w| *w == k) {
                     Some(p) => {
-                        if !triggers[p].contains(&i) {
-                            triggers[p].push(i);
+                        if !triggers[p].contains(&t) {
+                            triggers[p].push(t);
                         }
                     }
                     None => {
                         words.push(k);
-                        triggers.push(vec![i]);
+                        triggers.push(vec![t]);
                     }
                 }
             }
@@ -297,9 +375,9 @@ impl Scanner {
         for (p, w) in words.iter().enumerate() {
             for (q, v) in words.iter().enumerate() {
                 if p != q && w.contains(v.as_str()) {
-                    for &i in &own[q] {
-                        if !triggers[p].contains(&i) {
-                            triggers[p].push(i);
+                    for t in &own[q] {
+                        if !triggers[p].contains(t) {
+                            triggers[p].push(t.clone());
                         }
                     }
                 }
@@ -323,7 +401,11 @@ impl Scanner {
                     .map_err(|e| ConfigError::plain(format!("cannot build keyword set: {e}")))?,
             )
         };
-        let always_set = if always.len() > 1 {
+        let always_shapes = always
+            .iter()
+            .map(|&i| RunShape::of(&hirs[i], rules[i].group))
+            .collect::<Option<Vec<_>>>();
+        let always_set = if always.len() > 1 && always_shapes.is_none() {
             let pats: Vec<&str> = always
                 .iter()
                 .map(|&i| policy.rules[i].regex.value.as_str())
@@ -350,6 +432,8 @@ impl Scanner {
             always,
             always_set,
             always_need_digit,
+            always_shapes,
+            broken: std::sync::Mutex::new(Vec::new()),
             global: CompiledAllow::new(&policy.allowlist, "the global `allowlist`")?,
         })
     }
@@ -388,7 +472,7 @@ impl Scanner {
         if self.global.path(rel_path) {
             return Vec::new();
         }
-        let text = String::from_utf8_lossy(bytes);
+        let text = utf8_lossy(bytes);
         self.scan_text(rel_path, &text, opts)
     }
 
@@ -400,8 +484,15 @@ impl Scanner {
             // Per rule, the end of the last window it ran on: hits inside it are covered.
             let mut covered = vec![0usize; self.rules.len()];
             for m in ac.find_iter(text) {
-                for &i in &self.triggers[m.pattern().as_usize()] {
+                for t in &self.triggers[m.pattern().as_usize()] {
+                    let i = t.rule;
                     if !wanted[i] || (covered[i] > 0 && m.start() < covered[i]) {
+                        continue;
+                    }
+                    if let Some(exact) = &t.exact
+                        && memchr::memmem::find(&text.as_bytes()[m.start()..m.end()], exact)
+                            .is_none()
+                    {
                         continue;
                     }
                     let extra = self.rules[i].near.map_or(0, |(_, lines)| lines);
@@ -423,6 +514,20 @@ impl Scanner {
     /// on which every such rule runs, as for a keyword hit (a match of one rule can hide an
     /// overlapping match of another from the combined search, not from the window).
     fn run_always(&self, text: &str, wanted: &[bool], cands: &mut Vec<Candidate>) {
+        if let Some(shapes) = &self.always_shapes {
+            // Only runs of bytes that can make up a value are searched, on their lines.
+            let mut covered = vec![0usize; shapes.len()];
+            runs(text.as_bytes(), shapes, |k, start, end| {
+                let i = self.always[k];
+                if !wanted[i] || end <= covered[k] {
+                    return;
+                }
+                let (ws, we) = window(text, start, end, 0);
+                covered[k] = we;
+                self.run_rule(i, text, ws, we, cands);
+            });
+            return;
+        }
         let on: Vec<usize> = self.always.iter().copied().filter(|&i| wanted[i]).collect();
         match &self.always_set {
             Some(set) if on.len() > 1 && self.always_need_digit => {
@@ -465,7 +570,23 @@ impl Scanner {
     fn run_rule(&self, i: usize, text: &str, ws: usize, we: usize, out: &mut Vec<Candidate>) {
         let rule = &self.rules[i];
         let hay = &text.as_bytes()[ws..we];
-        for caps in rule.regex.captures_iter(hay) {
+        if !holds_all(hay, &rule.needs) {
+            return;
+        }
+        let regex = rule.regex.get_or_init(|| {
+            compile_rule_regex(&rule.pattern).map_err(|e| {
+                let why = format!("rule `{}` cannot be compiled: {e}", rule.id);
+                self.broken
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((format!("rule `{}`", rule.id), why.clone()));
+                why
+            })
+        });
+        let Ok(regex) = regex else {
+            return;
+        };
+        for caps in regex.captures_iter(hay) {
             let Some(m) = caps
                 .get(rule.group)
                 .or_else(|| caps.get(0))
@@ -543,14 +664,49 @@ impl Scanner {
                     .any(|l| l.abs_diff(*line) <= u64::from(reach));
             }
         }
+        // A finding of a specific rule (a vendor's format) hides an overlapping generic
+        // finding of the same category on its line: one secret, reported once, by name.
+        let reported = |k: usize| {
+            near_ok[k]
+                && opts
+                    .category
+                    .is_none_or(|cat| cat == self.rules[kept[k].0.rule].category)
+        };
+        let shadowed: Vec<bool> = (0..kept.len())
+            .map(|k| {
+                let (c, line, _) = &kept[k];
+                let rule = &self.rules[c.rule];
+                if !rule.generic {
+                    return false;
+                }
+                // `kept` is in text order: the findings of a line sit together.
+                let first = kept[..k]
+                    .iter()
+                    .rposition(|x| x.1 != *line)
+                    .map_or(0, |j| j + 1);
+                let last = kept[k..]
+                    .iter()
+                    .position(|x| x.1 != *line)
+                    .map_or(kept.len(), |j| k + j);
+                (first..last).any(|j| {
+                    let d = &kept[j].0;
+                    let other = &self.rules[d.rule];
+                    j != k
+                        && reported(j)
+                        && !other.generic
+                        && other.category == rule.category
+                        && d.start < c.end
+                        && c.start < d.end
+                })
+            })
+            .collect();
+        let keep: Vec<bool> = (0..kept.len())
+            .map(|k| reported(k) && !shadowed[k])
+            .collect();
         let mut out: Vec<Finding> = kept
             .into_iter()
-            .zip(near_ok)
-            .filter(|((c, _, _), ok)| {
-                *ok && opts
-                    .category
-                    .is_none_or(|cat| cat == self.rules[c.rule].category)
-            })
+            .zip(keep)
+            .filter(|(_, ok)| *ok)
             .map(|((c, line, column), _)| {
                 let rule = &self.rules[c.rule];
                 Finding {
@@ -592,6 +748,12 @@ impl Scanner {
             }
         }
         sort_findings(&mut report.findings);
+        report.errors.extend(
+            self.broken
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain(..),
+        );
         report.skipped.sort();
         report.errors.sort();
         report
@@ -659,7 +821,7 @@ impl Scanner {
         if memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE)]).is_some() {
             return FileResult::Skipped(shown, "binary".into());
         }
-        let text = String::from_utf8_lossy(buf);
+        let text = utf8_lossy(buf);
         let findings = self.scan_text(&shown, &text, opts);
         FileResult::Scanned(buf.len() as u64, findings)
     }
@@ -670,6 +832,15 @@ enum FileResult {
     Skipped(String, String),
     Error(String, String),
     Scanned(u64, Vec<Finding>),
+}
+
+/// `bytes` as text, with bytes that are not UTF-8 replaced; valid UTF-8 (nearly every
+/// file) is checked with the standard library's fast path and not copied.
+fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Reads at most `limit + 1` bytes (so a file that grew past the limit is noticed).
@@ -925,7 +1096,9 @@ rules:
     regex: '{other}'
 "#
             ));
-            assert!(s.always_set.is_some());
+            // With digits needed, the run prefilter; else the combined regex.
+            assert_eq!(s.always_shapes.is_some(), need_digit);
+            assert_eq!(s.always_set.is_some(), !need_digit);
             assert_eq!(s.always_need_digit, need_digit);
             // `123-456789` holds a `dashed` match and, inside it, a `digits` match.
             let f = scan(&s, text);
@@ -949,6 +1122,38 @@ rules:
         assert!(!needs_digit_pattern(r"a|1"));
         assert!(!needs_digit_pattern(r"\d*x"));
         assert!(!needs_digit_pattern(r"(unclosed"));
+    }
+
+    #[test]
+    fn a_specific_rule_hides_an_overlapping_generic_finding_on_its_line() {
+        let s = scanner(
+            r#"
+rules:
+  - id: vendor
+    description: t
+    category: secret
+    regex: '\b(?P<secret>sk-[A-Za-z0-9]{20})\b'
+    keywords: [sk-]
+    prefix: sk-
+  - id: any-key
+    description: t
+    category: secret
+    generic: true
+    regex: '(?i)[a-z_]*key=(?P<secret>\S{20,})'
+    keywords: [key]
+"#,
+        );
+        let key = "sk-Ab3dEf6hIj9kLm2nOp5q";
+        let other = "Zq8Wx7Yv6Ut5Sr4Qp3On2M";
+        let text = format!("OPENAI_API_KEY={key}\nOTHER_KEY={other}\nx={key} y_key={other}\n");
+        let f = scan(&s, &text);
+        let got: Vec<(&str, u64)> = f.iter().map(|x| (x.rule_id.as_str(), x.line)).collect();
+        // Line 1: one secret, reported by the vendor rule only; line 2: nothing specific;
+        // line 3: the two findings do not overlap, so both stay.
+        assert_eq!(
+            got,
+            [("vendor", 1), ("any-key", 2), ("vendor", 3), ("any-key", 3)]
+        );
     }
 
     #[test]

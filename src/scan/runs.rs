@@ -1,0 +1,424 @@
+//! A byte-level prefilter for the rules without keywords.
+//!
+//! Such a rule's value is made of a few kinds of bytes and holds several digits (a card
+//! number is digits with spaces or dashes, at least 13 of them). Its [`RunShape`], read off
+//! the rule's own pattern, says which bytes the value can hold, how many digits and how
+//! many bytes it has at least. A value is then a part of a maximal run of such bytes, so
+//! only runs with enough digits and bytes can hold one: [`runs`] finds them with a plain
+//! byte scan, and the rule's regex runs only on their lines.
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// What every value of a rule looks like at the byte level.
+#[derive(Debug, Clone)]
+pub(crate) struct RunShape {
+    /// Bytes that can occur in the value.
+    allowed: [bool; 256],
+    /// Fewest ASCII digits in a value (at least 1).
+    min_digits: usize,
+    /// Fewest bytes in a value.
+    min_len: usize,
+    /// Fewest consecutive digits a value holds somewhere (a card number starts with four).
+    min_digit_run: usize,
+}
+
+impl RunShape {
+    /// The shape of capture group `group` (0: the whole match) of a pattern parsed with
+    /// [`parse_as_compiled`]. `None` when the group is not
+    /// part of every match or need not hold a digit: such a rule gets no run prefilter.
+    pub(crate) fn of(hir: &Hir, group: usize) -> Option<RunShape> {
+        let value = if group == 0 {
+            hir
+        } else {
+            required_group(hir, group)?
+        };
+        let mut allowed = [false; 256];
+        allow(value, &mut allowed);
+        let shape = RunShape {
+            allowed,
+            min_digits: min_digits(value),
+            min_len: value.properties().minimum_len()?,
+            min_digit_run: digit_run(value).max(1),
+        };
+        (shape.min_digits >= 1).then_some(shape)
+    }
+}
+
+/// The capture group with index `group` when every match of `h` goes through it.
+fn required_group(h: &Hir, group: usize) -> Option<&Hir> {
+    match h.kind() {
+        HirKind::Capture(c) if c.index as usize == group => Some(&c.sub),
+        HirKind::Capture(c) => required_group(&c.sub, group),
+        HirKind::Repetition(r) if r.min >= 1 => required_group(&r.sub, group),
+        HirKind::Concat(v) => v.iter().find_map(|s| required_group(s, group)),
+        _ => None,
+    }
+}
+
+fn allow(h: &Hir, out: &mut [bool; 256]) {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(l) => l.0.iter().for_each(|&b| out[b as usize] = true),
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.ranges() {
+                (r.start()..=r.end()).for_each(|b| out[b as usize] = true);
+            }
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            for r in c.ranges() {
+                let (lo, hi) = (u32::from(r.start()), u32::from(r.end()));
+                (lo.min(0x80)..=hi.min(0x7f)).for_each(|b| out[b as usize] = true);
+                if hi >= 0x80 {
+                    // Any byte of a multi-byte character.
+                    out[0x80..].iter_mut().for_each(|b| *b = true);
+                }
+            }
+        }
+        HirKind::Repetition(r) => allow(&r.sub, out),
+        HirKind::Capture(c) => allow(&c.sub, out),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().for_each(|s| allow(s, out)),
+    }
+}
+
+/// How many digits in a row every match of `h` holds at least somewhere (a lower bound).
+fn digit_run(h: &Hir) -> usize {
+    match h.kind() {
+        HirKind::Concat(v) => {
+            let (mut best, mut cur) = (0, 0);
+            for s in v {
+                match fixed_digits(s) {
+                    Some(n) => cur += n,
+                    None => {
+                        best = best.max(cur).max(digit_run(s));
+                        cur = 0;
+                    }
+                }
+            }
+            best.max(cur)
+        }
+        HirKind::Alternation(v) => v.iter().map(digit_run).min().unwrap_or(0),
+        HirKind::Repetition(r) if r.min >= 1 => {
+            fixed_digits(h).unwrap_or_else(|| digit_run(&r.sub))
+        }
+        HirKind::Capture(c) => digit_run(&c.sub),
+        _ => fixed_digits(h).unwrap_or(0),
+    }
+}
+
+/// `Some(n)` when every match of `h` is exactly `n` digits.
+fn fixed_digits(h: &Hir) -> Option<usize> {
+    match h.kind() {
+        HirKind::Literal(l) => l.0.iter().all(u8::is_ascii_digit).then_some(l.0.len()),
+        HirKind::Class(_) => {
+            let mut set = [false; 256];
+            allow(h, &mut set);
+            (set.iter()
+                .enumerate()
+                .all(|(b, &on)| !on || (b as u8).is_ascii_digit())
+                && set.iter().any(|&on| on))
+            .then_some(1)
+        }
+        HirKind::Repetition(r) if Some(r.min) == r.max => {
+            fixed_digits(&r.sub).map(|n| n * r.min as usize)
+        }
+        HirKind::Capture(c) => fixed_digits(&c.sub),
+        HirKind::Concat(v) => v.iter().map(fixed_digits).sum(),
+        _ => None,
+    }
+}
+
+fn min_digits(h: &Hir) -> usize {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(l) => l.0.iter().filter(|b| b.is_ascii_digit()).count(),
+        HirKind::Class(Class::Bytes(c)) => usize::from(
+            !c.ranges().is_empty()
+                && c.ranges()
+                    .iter()
+                    .all(|r| r.start() >= b'0' && r.end() <= b'9'),
+        ),
+        HirKind::Class(Class::Unicode(c)) => usize::from(
+            !c.ranges().is_empty()
+                && c.ranges()
+                    .iter()
+                    .all(|r| r.start() >= '0' && r.end() <= '9'),
+        ),
+        HirKind::Repetition(r) => (r.min as usize).saturating_mul(min_digits(&r.sub)),
+        HirKind::Capture(c) => min_digits(&c.sub),
+        HirKind::Concat(v) => v.iter().map(min_digits).sum(),
+        HirKind::Alternation(v) => v.iter().map(min_digits).min().unwrap_or(0),
+    }
+}
+
+/// Calls `hit(k, start, end)` for every maximal run of bytes allowed by `shapes[k]` that
+/// holds at least its digits and bytes, left to right per shape. Linear in `bytes`.
+pub(crate) fn runs(bytes: &[u8], shapes: &[RunShape], mut hit: impl FnMut(usize, usize, usize)) {
+    if shapes.is_empty() {
+        return;
+    }
+    // The union of the shapes: every shape's run lies inside one of its runs, so a union
+    // run too short or with too few digits for every shape is passed over at once.
+    let mut any = [false; 256];
+    for s in shapes {
+        for (a, b) in any.iter_mut().zip(s.allowed.iter()) {
+            *a |= *b;
+        }
+    }
+    let union = RunShape {
+        allowed: any,
+        min_digits: shapes.iter().map(|s| s.min_digits).min().unwrap_or(1),
+        min_len: shapes.iter().map(|s| s.min_len).min().unwrap_or(0),
+        min_digit_run: shapes.iter().map(|s| s.min_digit_run).min().unwrap_or(1),
+    };
+    let mut pos = 0;
+    while let Some(d) = next_digit(bytes, pos) {
+        // Most digits stand alone or in short groups (`x1`, `[0]`, `v2.10`): too few in a
+        // row for any value.
+        let digits = bytes[d..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits < union.min_digit_run {
+            pos = d + digits;
+            continue;
+        }
+        let (start, end) = union.run_at(bytes, d);
+        if union.fits(&bytes[start..end]) {
+            for (k, s) in shapes.iter().enumerate() {
+                let mut p = start;
+                while let Some(d) = next_digit(&bytes[..end], p) {
+                    if s.allowed[bytes[d] as usize] {
+                        let (rs, re) = s.run_at(&bytes[..end], d);
+                        if s.fits(&bytes[rs..re]) {
+                            hit(k, rs, re);
+                        }
+                        p = re;
+                    } else {
+                        p = d + 1;
+                    }
+                }
+            }
+        }
+        pos = end;
+    }
+}
+
+impl RunShape {
+    /// The maximal run of allowed bytes around `bytes[at]` (which is allowed).
+    fn run_at(&self, bytes: &[u8], at: usize) -> (usize, usize) {
+        let start = bytes[..at]
+            .iter()
+            .rposition(|&b| !self.allowed[b as usize])
+            .map_or(0, |i| i + 1);
+        let end = bytes[at..]
+            .iter()
+            .position(|&b| !self.allowed[b as usize])
+            .map_or(bytes.len(), |i| at + i);
+        (start, end)
+    }
+
+    /// Whether a run is long enough and holds enough digits to hold a value.
+    fn fits(&self, run: &[u8]) -> bool {
+        run.len() >= self.min_len
+            && run.iter().filter(|b| b.is_ascii_digit()).count() >= self.min_digits
+    }
+}
+
+/// The offset of the first ASCII digit at or after `from`, eight bytes at a time.
+fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    let mut i = from;
+    while i + 8 <= bytes.len() {
+        let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
+        // A byte of w is a digit when it lies in 0x30..=0x39: below 0x80, and adding
+        // 0x80 - 0x30 sets its high bit while adding 0x80 - 0x3a does not.
+        let low = w & !HIGH;
+        let ge = low.wrapping_add(ONES * (0x80 - 0x30));
+        let gt = low.wrapping_add(ONES * (0x80 - 0x3a));
+        let hits = ge & !gt & !w & HIGH;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i.min(bytes.len())..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| i + p)
+}
+
+/// Parses a rule's pattern as the scanner compiles it: ASCII mode, else Unicode mode.
+pub(crate) fn parse_as_compiled(pattern: &str) -> Result<Hir, String> {
+    let parse = |unicode: bool| {
+        regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| e.to_string())
+    };
+    parse(false).or_else(|_| parse(true))
+}
+
+/// Punctuation every match of a pattern holds: up to three sets of at most three bytes,
+/// each of which must occur (an assignment's `=` or `:`, a quote). A window without one of
+/// them cannot hold a match, which `memchr` tells far faster than the regex. Empty when
+/// the pattern requires no such byte.
+pub(crate) fn required_punctuation(hir: &Hir) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    required(hir, &mut out);
+    out.retain(|set: &Vec<u8>| !set.is_empty() && set.iter().all(|b| b.is_ascii_punctuation()));
+    out.sort();
+    out.dedup();
+    out.truncate(3);
+    out
+}
+
+/// Collects byte sets of which every match of `h` holds one.
+fn required(h: &Hir, out: &mut Vec<Vec<u8>>) {
+    match h.kind() {
+        HirKind::Literal(l) => out.extend(l.0.iter().map(|&b| vec![b])),
+        HirKind::Class(_) => {
+            let mut set = [false; 256];
+            allow(h, &mut set);
+            let bytes: Vec<u8> = (0..=255u8).filter(|&b| set[b as usize]).collect();
+            if bytes.len() <= 3 {
+                out.push(bytes);
+            }
+        }
+        HirKind::Repetition(r) if r.min >= 1 => required(&r.sub, out),
+        HirKind::Capture(c) => required(&c.sub, out),
+        HirKind::Concat(v) => v.iter().for_each(|s| required(s, out)),
+        HirKind::Alternation(v) => {
+            // One set from each branch, joined: a match holds a byte of the union.
+            let mut union: Vec<u8> = Vec::new();
+            for branch in v {
+                let mut sets = Vec::new();
+                required(branch, &mut sets);
+                let Some(best) = sets
+                    .into_iter()
+                    .filter(|s| s.iter().all(|b| b.is_ascii_punctuation()))
+                    .min_by_key(Vec::len)
+                else {
+                    return;
+                };
+                union.extend(best);
+            }
+            union.sort_unstable();
+            union.dedup();
+            if union.len() <= 3 {
+                out.push(union);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `hay` holds a byte of every set.
+pub(crate) fn holds_all(hay: &[u8], sets: &[Vec<u8>]) -> bool {
+    sets.iter().all(|s| match s.as_slice() {
+        [a] => memchr::memchr(*a, hay).is_some(),
+        [a, b] => memchr::memchr2(*a, *b, hay).is_some(),
+        [a, b, c] => memchr::memchr3(*a, *b, *c, hay).is_some(),
+        _ => true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(pattern: &str, group: usize) -> Option<RunShape> {
+        RunShape::of(&parse_as_compiled(pattern).unwrap(), group)
+    }
+
+    fn punct(pattern: &str) -> Vec<Vec<u8>> {
+        required_punctuation(&parse_as_compiled(pattern).unwrap())
+    }
+
+    fn found<'a>(pattern: &str, group: usize, text: &'a str) -> Vec<&'a str> {
+        let shape = RunShape::of(&parse_as_compiled(pattern).unwrap(), group).unwrap();
+        let mut out = Vec::new();
+        runs(text.as_bytes(), &[shape], |_, s, e| out.push(&text[s..e]));
+        out
+    }
+
+    #[test]
+    fn shapes_are_read_from_the_value_group() {
+        let card = r"(?:^|[^0-9])(?P<secret>4[0-9]{3}(?:[ -]?[0-9]{4}){3})(?:$|[^0-9])";
+        let s = shape(card, 1).unwrap();
+        assert_eq!((s.min_digits, s.min_len), (16, 16));
+        assert!(s.allowed[b' ' as usize] && s.allowed[b'-' as usize] && s.allowed[b'7' as usize]);
+        assert!(!s.allowed[b'a' as usize] && !s.allowed[b'.' as usize]);
+        let iban = r"(?P<secret>[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7})";
+        let s = shape(iban, 1).unwrap();
+        assert_eq!((s.min_digits, s.min_len, s.min_digit_run), (2, 12, 2));
+        let ssn = shape(r"(?P<secret>[0-9]{3}-[0-9]{2}-[0-9]{4})", 1).unwrap();
+        assert_eq!(ssn.min_digit_run, 4);
+        let alt = shape(r"(?:4[0-9]{3}|5[0-9]{2}x)[0-9]?", 0).unwrap();
+        assert_eq!(alt.min_digit_run, 3);
+        // No digit needed, an optional group, a broken pattern: no shape.
+        assert!(shape(r"(?P<secret>[A-Z0-9]{8})", 1).is_none());
+        assert!(shape(r"x(?P<secret>\d{9})?", 1).is_none());
+        assert!(shape(r"a|(\d{9})", 1).is_none());
+        assert!(parse_as_compiled(r"(unclosed").is_err());
+        // Unicode classes allow every non-ASCII byte.
+        let s = shape(r"(?u:\w)\d", 0).unwrap();
+        assert!(s.allowed[0xc3] && s.allowed[b'_' as usize]);
+    }
+
+    #[test]
+    fn only_runs_with_enough_digits_and_bytes_are_hits() {
+        let ssn = r"(?P<secret>[0-9]{3}-[0-9]{2}-[0-9]{4})";
+        assert_eq!(
+            found(
+                ssn,
+                1,
+                "v1.2.3 x=12345678 id 123-45-6789, 1-2-3-4-5-6-7-8-9 12-34"
+            ),
+            ["123-45-6789"]
+        );
+        // Nine digits with dashes, but never four in a row as an SSN ends.
+        assert!(found(ssn, 1, "1-2-3-4-5-6-7-8-9").is_empty());
+        assert!(found(ssn, 1, "no digits here").is_empty());
+        assert!(found(ssn, 1, "123456789").is_empty());
+    }
+
+    #[test]
+    fn required_punctuation_is_what_every_match_holds() {
+        let quoted = r#"(?i)(?:^|[^A-Za-z0-9])[\w.-]{0,40}?(?:secret|token)\\?["'`]?[ \t]*(?:=|:=|:|=>)[ \t]*\\?["'`](?P<secret>[^\s"'`]{19,249})\\?["'`]"#;
+        assert_eq!(punct(quoted), [b"\"'`".to_vec(), b":=".to_vec()]);
+        assert_eq!(punct(r"[a-z]+://\S+"), [b"/".to_vec(), b":".to_vec()]);
+        // Optional or alternative parts with a letter-only branch require nothing.
+        assert!(punct(r"x=?y").is_empty());
+        assert!(punct(r"(?:a|=)b").is_empty());
+        assert!(holds_all(b"k = 'v'", &punct(quoted)));
+        assert!(!holds_all(b"k = v", &punct(quoted)));
+    }
+
+    #[test]
+    fn next_digit_finds_every_digit() {
+        let text: Vec<u8> = (0u8..=255).chain(b"abc9".iter().copied()).collect();
+        let naive = |from: usize| {
+            text[from..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|p| from + p)
+        };
+        for from in 0..text.len() {
+            assert_eq!(next_digit(&text, from), naive(from), "{from}");
+        }
+        assert_eq!(next_digit(b"", 0), None);
+    }
+
+    #[test]
+    fn several_shapes_see_their_own_runs() {
+        let a = shape(r"[0-9]{3}-[0-9]{4}", 0).unwrap();
+        let b = shape(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{4}", 0).unwrap();
+        let text = "GB12ABCD-123-4567 z 999-9999";
+        let mut got = Vec::new();
+        runs(text.as_bytes(), &[a, b], |k, s, e| {
+            got.push((k, &text[s..e]))
+        });
+        got.sort();
+        assert_eq!(got, [(0, "-123-4567"), (0, "999-9999"), (1, "GB12ABCD")]);
+    }
+}
