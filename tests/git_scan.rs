@@ -414,10 +414,11 @@ fn verify_staged_scans_the_index_for_secrets() {
     );
     r.write("prompts/ask.md", "Summarise the ticket.\n");
     r.commit("start");
-    // Nothing staged: the scan is skipped, and the evidence says so (a skipped check does
-    // not count against the requirement: nothing is about to be committed).
+    // Nothing staged: the scan is skipped and the requirement says `skip`, not `pass`, with
+    // the reason as evidence (it does not count against the requirement: nothing is about
+    // to be committed).
     let (status, req) = verify_req(&r, true, "no-secrets-in-prompts");
-    assert_eq!(status, "pass", "{req}");
+    assert_eq!(status, "skip", "{req}");
     assert!(req.contains("\"signal\":\"nothing-staged\""), "{req}");
     // A secret staged, then removed from the working tree only.
     r.write("prompts/ask.md", &format!("Summarise.\nUse {}\n", token(4)));

@@ -482,7 +482,7 @@ impl Heuristic {
             && !s.contains("://")
             && s.chars().any(|c| c.is_ascii_digit())
             && s.chars().any(|c| c.is_ascii_alphabetic())
-            && entropy(s) >= 4.0
+            && crate::scan::validators::shannon_entropy(s) >= 4.0
     }
 }
 
@@ -492,22 +492,6 @@ fn url_password(s: &str) -> Option<&str> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let (userinfo, _) = authority.rsplit_once('@')?;
     userinfo.split_once(':').map(|(_, p)| p)
-}
-
-/// Shannon entropy in bits per character.
-fn entropy(s: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    for c in s.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-    }
-    let n = s.chars().count() as f64;
-    counts
-        .values()
-        .map(|&c| {
-            let p = c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
 }
 
 fn find_line(text: &str, name: &str) -> Option<u64> {

@@ -262,11 +262,14 @@ impl CheckSpec {
 }
 
 /// Combines the statuses of a requirement's checks: any failure fails, else any error is an
-/// error, else it passes (checks that were skipped do not count).
+/// error, else it passes (checks that were skipped do not count; all skipped is a skip).
 pub fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
-    let mut worst = Status::Pass;
+    // Skipped until a check says otherwise: a requirement whose every check was skipped
+    // (nothing staged, say) is `skip`, never a silent `pass`.
+    let mut worst = Status::Skip;
     for s in statuses {
         worst = match (worst, s) {
+            (Status::Skip, s) => s,
             (_, Status::Fail) | (Status::Fail, _) => Status::Fail,
             (_, Status::Error) | (Status::Error, _) => Status::Error,
             (w, _) => w,
@@ -297,6 +300,8 @@ mod tests {
     #[test]
     fn failure_outranks_error_outranks_pass() {
         assert_eq!(combine([Status::Pass, Status::Skip]), Status::Pass);
+        assert_eq!(combine([Status::Skip, Status::Skip]), Status::Skip);
+        assert_eq!(combine([Status::Skip, Status::Error]), Status::Error);
         assert_eq!(combine([Status::Pass, Status::Error]), Status::Error);
         assert_eq!(
             combine([Status::Error, Status::Fail, Status::Pass]),

@@ -13,7 +13,7 @@ use crate::artifact::Artifact;
 use crate::error::ConfigError;
 use crate::git::scan::{HistoryRange, Limit};
 use crate::manifest::{self, find_governing};
-use crate::report::{Format, GitScanInfo, Origin, ScanResult};
+use crate::report::{Format, GitScanInfo, Origin, ScanResult, join_path, plural};
 use crate::scan::baseline::Baseline;
 use crate::scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner};
 
@@ -134,10 +134,10 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     // from); reports show them relative to the working folder.
     let prefix = shown(&artifact.root);
     for f in &mut report.findings {
-        f.path = join(&prefix, &f.path);
+        f.path = join_path(&prefix, &f.path);
     }
     for (p, _) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
-        *p = join(&prefix, p);
+        *p = join_path(&prefix, p);
     }
     args.format.report(color).findings(
         ScanResult {
@@ -152,18 +152,6 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     } else {
         ExitCode::from(1)
     })
-}
-
-fn join(prefix: &str, path: &str) -> String {
-    if prefix == "." || prefix.is_empty() {
-        path.to_string()
-    } else {
-        format!("{}/{path}", prefix.trim_end_matches('/'))
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 struct GitCtx<'a> {
@@ -226,12 +214,12 @@ fn git_scan(
     };
     let shown_prefix = shown(base);
     for g in &mut scan.findings {
-        g.finding.path = join(&shown_prefix, &g.finding.path);
+        g.finding.path = join_path(&shown_prefix, &g.finding.path);
     }
     let wd = shown(repo.workdir());
     for (p, _) in scan.skipped.iter_mut().chain(scan.errors.iter_mut()) {
         if !p.starts_with("commit ") && p != "history" {
-            *p = join(&wd, p);
+            *p = join_path(&wd, p);
         }
     }
     for n in &scan.notes {

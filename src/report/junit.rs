@@ -215,7 +215,7 @@ fn requirement_case(a: &ArtifactReport, r: &RequirementResult) -> Case {
         Status::Skip if r.level == Level::NotRequired => {
             Verdict::Skipped(format!("not required at {}", a.tier))
         }
-        Status::Skip => Verdict::Skipped("waived".into()),
+        Status::Skip => Verdict::Skipped(super::status_word(r).into()),
         Status::Warn => Verdict::Note(format!(
             "warning (recommended, not met): {}",
             details(a, r).trim_end()

@@ -55,14 +55,6 @@ fn mark(status: Status, level: Level) -> &'static str {
     }
 }
 
-fn status_word(status: Status, level: Level) -> &'static str {
-    match (status, level) {
-        (Status::Skip, Level::NotRequired) => "not required",
-        (Status::Skip, _) => "waived",
-        (s, _) => s.as_str(),
-    }
-}
-
 fn findings_table(md: &mut String, findings: &[Finding], base: &str) {
     md.push_str("| rule | category | location | redacted |\n|---|---|---|---|\n");
     for f in findings {
@@ -120,7 +112,7 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
             code(&r.id),
             cell(&r.title),
             level_str(r.level).replace('_', " "),
-            status_word(r.status, r.level)
+            super::status_word(r)
         );
     }
     let open: Vec<&RequirementResult> = a.requirements.iter().filter(|r| unmet(r)).collect();

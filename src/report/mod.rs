@@ -155,8 +155,24 @@ fn telling_evidence(r: &RequirementResult) -> Vec<&Evidence> {
     }
 }
 
+/// The word for a requirement's status as people read it: a skipped requirement says why
+/// (not required at this tier, waived, or every check skipped, e.g. nothing staged).
+pub(crate) fn status_word(r: &RequirementResult) -> &'static str {
+    match (r.status, r.level) {
+        (Status::Skip, Level::NotRequired) => "not required",
+        (Status::Skip, _) if r.evidence.iter().any(|e| e.signal == "waived") => "waived",
+        (Status::Skip, _) => "skipped",
+        (s, _) => s.as_str(),
+    }
+}
+
+/// `1 finding`, `2 findings`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A path inside an artifact as seen from where tiercheck ran (`.` joins to nothing).
-fn join_path(artifact: &str, path: &str) -> String {
+pub(crate) fn join_path(artifact: &str, path: &str) -> String {
     let base = artifact.trim_end_matches('/');
     if base.is_empty() || base == "." {
         path.to_string()

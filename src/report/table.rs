@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use colored::{ColoredString, Colorize};
 
-use super::{Report, ScanResult};
+use super::{Report, ScanResult, plural};
 use crate::checks::{Evidence, Status};
-use crate::evaluate::ArtifactReport;
+use crate::evaluate::{ArtifactReport, RequirementResult};
 use crate::policy::{Level, Policy};
 
 /// Plain or colored text tables.
@@ -36,14 +36,9 @@ impl Table {
         }
     }
 
-    fn status_word(&self, status: Status, level: Level) -> String {
-        let word = match (status, level) {
-            (Status::Skip, Level::NotRequired) => "not required",
-            (Status::Skip, _) => "waived",
-            (Status::Error, _) => "error",
-            (s, _) => s.as_str(),
-        };
-        match status {
+    fn status_word(&self, r: &RequirementResult) -> String {
+        let word = super::status_word(r);
+        match r.status {
             Status::Pass => self.paint(word, |s| s.green()),
             Status::Fail => self.paint(word, |s| s.red().bold()),
             Status::Error => self.paint(word, |s| s.magenta().bold()),
@@ -297,7 +292,7 @@ impl Table {
                 q.id,
                 q.title,
                 level,
-                self.status_word(q.status, q.level)
+                self.status_word(q)
             )?;
         }
         let open: Vec<_> = r
@@ -373,8 +368,4 @@ impl Table {
         }
         writeln!(out, "{verdict} at {}: {}", r.tier, parts.join(", "))
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
