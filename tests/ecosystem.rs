@@ -547,6 +547,16 @@ fn unreadable_ci_and_manifests_are_reported_and_the_rest_is_read() {
         Some(".github/workflows/ok.yml")
     );
     one(&ev, "lockfile-missing");
+    // Several checks read the broken workflow; each requirement says so once.
+    for r in v["requirements"].as_array().unwrap() {
+        let broken = r["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["signal"] == "unreadable" && e["path"] == ".github/workflows/broken.yml")
+            .count();
+        assert!(broken <= 1, "{}: {broken} times", r["id"]);
+    }
 }
 
 #[test]

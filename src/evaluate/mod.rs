@@ -140,10 +140,17 @@ fn evaluate_requirement(
     for check in &req.checks {
         let o = check.run(ctx);
         statuses.push(o.status);
-        result
-            .evidence_status
-            .extend(std::iter::repeat_n(o.status, o.evidence.len()));
-        result.evidence.extend(o.evidence);
+        for e in o.evidence {
+            // Checks that read the same files report the same unreadable file alike; say it
+            // once per requirement.
+            let seen = result.evidence.iter().any(|x| {
+                (&x.signal, &x.path, x.line, &x.message) == (&e.signal, &e.path, e.line, &e.message)
+            });
+            if !seen {
+                result.evidence_status.push(o.status);
+                result.evidence.push(e);
+            }
+        }
         findings.extend(o.findings);
     }
     let mut status = combine(statuses);
