@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
 use assert_cmd::Command;
+
+mod common;
+use common::token;
 use serde_json::Value;
 
 const POLICY: &str = r#"version: 1
@@ -18,15 +21,6 @@ rules:
     keywords: [tkn_]
     prefix: tkn_
 "#;
-
-/// A token in the test rule's format; `seed` varies it.
-fn token(seed: u32) -> String {
-    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let body: String = (0..30u32)
-        .map(|i| abc[((i * 11 + seed * 17 + 3) % 62) as usize] as char)
-        .collect();
-    format!("tkn_{body}")
-}
 
 struct Repo {
     _tmp: tempfile::TempDir,

@@ -129,3 +129,13 @@ pub fn json(out: &[u8]) -> serde_json::Value {
 pub fn normalise(text: &str, root: &Path) -> String {
     text.replace(&root.display().to_string(), "[TMP]")
 }
+
+/// A token in the format of the inline `test-token` rule of the scan tests
+/// (`tkn_` and 30 letters or digits), assembled at run time; `seed` varies it.
+pub fn token(seed: u32) -> String {
+    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let body: String = (0..30u32)
+        .map(|i| abc[((i * 11 + seed * 17 + 3) % 62) as usize] as char)
+        .collect();
+    format!("tkn_{body}")
+}
