@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use regex::Regex;
@@ -11,7 +10,8 @@ use regex::bytes::{Regex as BytesRegex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
 use super::cfg::{Allowlist, Category, Pattern};
-use super::runs::{RunShape, holds_all, parse_as_compiled, required_punctuation, runs};
+use super::prefilter::{Hits, Prefilter};
+use super::runs::{RunShape, Runs, holds_all, parse_as_compiled, required_punctuation};
 use super::validators::{Check, shannon_entropy};
 use crate::checks::Finding;
 use crate::error::ConfigError;
@@ -247,9 +247,9 @@ pub(crate) fn globs(list: &[Pattern]) -> Result<GlobSet, globset::Error> {
 /// The rules of a policy, compiled once.
 pub struct Scanner {
     rules: Vec<Compiled>,
-    /// Keyword automaton (case-insensitive); pattern `i` triggers the rules in
-    /// `triggers[i]`.
-    keywords: Option<AhoCorasick>,
+    /// Keyword (case-insensitive) and digit-group automaton; keyword `i` triggers the
+    /// rules in `triggers[i]`.
+    prefilter: Prefilter,
     triggers: Vec<Vec<Trigger>>,
     /// Rules with no keywords: they run on every file.
     always: Vec<usize>,
@@ -261,7 +261,7 @@ pub struct Scanner {
     always_need_digit: bool,
     /// Per keyword-less rule (as in `always`), the shape of its value, so that only runs
     /// of bytes that can hold one are searched; `None` when a rule has no usable shape.
-    always_shapes: Option<Vec<RunShape>>,
+    always_shapes: Option<Runs>,
     /// Rules whose regex parsed but failed to compile (a size limit), with why: reported
     /// as errors of the scan.
     broken: std::sync::Mutex<Vec<(String, String)>>,
@@ -368,43 +368,13 @@ impl Scanner {
                 }
             }
         }
-        // The search is leftmost-longest (fast, with prefilters) rather than overlapping, so
-        // a hit on a keyword also triggers the rules of every keyword contained in it
-        // ("api_key" triggers the rules keyed on "key").
-        let own = triggers.clone();
-        for (p, w) in words.iter().enumerate() {
-            for (q, v) in words.iter().enumerate() {
-                if p != q && w.contains(v.as_str()) {
-                    for t in &own[q] {
-                        if !triggers[p].contains(t) {
-                            triggers[p].push(t.clone());
-                        }
-                    }
-                }
-            }
-        }
-        let keywords = if words.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&words)
-                    .or_else(|_| {
-                        AhoCorasickBuilder::new()
-                            .ascii_case_insensitive(true)
-                            .match_kind(MatchKind::LeftmostLongest)
-                            .build(&words)
-                    })
-                    .map_err(|e| ConfigError::plain(format!("cannot build keyword set: {e}")))?,
-            )
-        };
         let always_shapes = always
             .iter()
             .map(|&i| RunShape::of(&hirs[i], rules[i].group))
-            .collect::<Option<Vec<_>>>();
+            .collect::<Option<Vec<_>>>()
+            .and_then(Runs::new);
+        let prefilter = Prefilter::new(&words, always_shapes.as_ref().map(Runs::digit_group))
+            .map_err(ConfigError::plain)?;
         let always_set = if always.len() > 1 && always_shapes.is_none() {
             let pats: Vec<&str> = always
                 .iter()
@@ -427,7 +397,7 @@ impl Scanner {
                 .all(|&i| needs_digit_pattern(&policy.rules[i].regex.value));
         Ok(Scanner {
             rules,
-            keywords,
+            prefilter,
             triggers,
             always,
             always_set,
@@ -479,27 +449,26 @@ impl Scanner {
     fn scan_text(&self, rel_path: &str, text: &str, opts: &ScanOptions) -> Vec<Finding> {
         let wanted = self.wanted(opts, rel_path);
         let mut cands: Vec<Candidate> = Vec::new();
-        self.run_always(text, &wanted, &mut cands);
-        if let Some(ac) = &self.keywords {
-            // Per rule, the end of the last window it ran on: hits inside it are covered.
-            let mut covered = vec![0usize; self.rules.len()];
-            for m in ac.find_iter(text) {
-                for t in &self.triggers[m.pattern().as_usize()] {
-                    let i = t.rule;
-                    if !wanted[i] || (covered[i] > 0 && m.start() < covered[i]) {
-                        continue;
-                    }
-                    if let Some(exact) = &t.exact
-                        && memchr::memmem::find(&text.as_bytes()[m.start()..m.end()], exact)
-                            .is_none()
-                    {
-                        continue;
-                    }
-                    let extra = self.rules[i].near.map_or(0, |(_, lines)| lines);
-                    let (ws, we) = window(text, m.start(), m.end(), extra);
-                    covered[i] = we;
-                    self.run_rule(i, text, ws, we, &mut cands);
+        let mut hits = Hits::default();
+        self.prefilter.search(text.as_bytes(), &mut hits);
+        self.run_always(text, &hits.digit_groups, &wanted, &mut cands);
+        // Per rule, the end of the last window it ran on: hits inside it are covered.
+        let mut covered = vec![0usize; self.rules.len()];
+        for &(start, end, k) in &hits.keywords {
+            for t in &self.triggers[k] {
+                let i = t.rule;
+                if !wanted[i] || (covered[i] > 0 && start < covered[i]) {
+                    continue;
                 }
+                if let Some(exact) = &t.exact
+                    && text.as_bytes()[start..end] != **exact
+                {
+                    continue;
+                }
+                let extra = self.rules[i].near.map_or(0, |(_, lines)| lines);
+                let (ws, we) = window(text, start, end, extra);
+                covered[i] = we;
+                self.run_rule(i, text, ws, we, &mut cands);
             }
         }
         if cands.is_empty() {
@@ -513,11 +482,17 @@ impl Scanner {
     /// Runs the keyword-less rules: with the combined regex, each of its matches is a hit
     /// on which every such rule runs, as for a keyword hit (a match of one rule can hide an
     /// overlapping match of another from the combined search, not from the window).
-    fn run_always(&self, text: &str, wanted: &[bool], cands: &mut Vec<Candidate>) {
+    fn run_always(
+        &self,
+        text: &str,
+        digit_groups: &[usize],
+        wanted: &[bool],
+        cands: &mut Vec<Candidate>,
+    ) {
         if let Some(shapes) = &self.always_shapes {
             // Only runs of bytes that can make up a value are searched, on their lines.
-            let mut covered = vec![0usize; shapes.len()];
-            runs(text.as_bytes(), shapes, |k, start, end| {
+            let mut covered = vec![0usize; self.always.len()];
+            shapes.hits(text.as_bytes(), digit_groups, |k, start, end| {
                 let i = self.always[k];
                 if !wanted[i] || end <= covered[k] {
                     return;

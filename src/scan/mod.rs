@@ -11,6 +11,7 @@ pub mod baseline;
 mod cache;
 pub mod cfg;
 mod engine;
+mod prefilter;
 mod runs;
 pub mod validators;
 

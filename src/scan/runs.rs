@@ -150,53 +150,78 @@ fn min_digits(h: &Hir) -> usize {
     }
 }
 
-/// Calls `hit(k, start, end)` for every maximal run of bytes allowed by `shapes[k]` that
-/// holds at least its digits and bytes, left to right per shape. Linear in `bytes`.
-pub(crate) fn runs(bytes: &[u8], shapes: &[RunShape], mut hit: impl FnMut(usize, usize, usize)) {
-    if shapes.is_empty() {
-        return;
-    }
-    // The union of the shapes: every shape's run lies inside one of its runs, so a union
-    // run too short or with too few digits for every shape is passed over at once.
-    let mut any = [false; 256];
-    for s in shapes {
-        for (a, b) in any.iter_mut().zip(s.allowed.iter()) {
-            *a |= *b;
+/// The keyword-less rules' shapes, with their union: every shape's run lies inside one
+/// of the union's runs, so a union run too short or with too few digits for every shape
+/// is passed over at once.
+#[derive(Debug, Clone)]
+pub(crate) struct Runs {
+    shapes: Vec<RunShape>,
+    union: RunShape,
+}
+
+impl Runs {
+    pub(crate) fn new(shapes: Vec<RunShape>) -> Option<Runs> {
+        if shapes.is_empty() {
+            return None;
         }
-    }
-    let union = RunShape {
-        allowed: any,
-        min_digits: shapes.iter().map(|s| s.min_digits).min().unwrap_or(1),
-        min_len: shapes.iter().map(|s| s.min_len).min().unwrap_or(0),
-        min_digit_run: shapes.iter().map(|s| s.min_digit_run).min().unwrap_or(1),
-    };
-    let mut pos = 0;
-    while let Some(d) = next_digit(bytes, pos) {
-        // Most digits stand alone or in short groups (`x1`, `[0]`, `v2.10`): too few in a
-        // row for any value.
-        let digits = bytes[d..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits < union.min_digit_run {
-            pos = d + digits;
-            continue;
+        let mut any = [false; 256];
+        for s in &shapes {
+            for (a, b) in any.iter_mut().zip(s.allowed.iter()) {
+                *a |= *b;
+            }
         }
-        let (start, end) = union.run_at(bytes, d);
-        if union.fits(&bytes[start..end]) {
-            for (k, s) in shapes.iter().enumerate() {
-                let mut p = start;
-                while let Some(d) = next_digit(&bytes[..end], p) {
-                    if s.allowed[bytes[d] as usize] {
-                        let (rs, re) = s.run_at(&bytes[..end], d);
-                        if s.fits(&bytes[rs..re]) {
-                            hit(k, rs, re);
+        let least = |f: fn(&RunShape) -> usize| shapes.iter().map(f).min().unwrap_or(1);
+        let union = RunShape {
+            allowed: any,
+            min_digits: least(|s| s.min_digits),
+            min_len: least(|s| s.min_len),
+            min_digit_run: least(|s| s.min_digit_run),
+        };
+        Some(Runs { shapes, union })
+    }
+
+    /// The digits in a row that every value holds somewhere: where a group of them ends
+    /// is where [`Runs::hits`] looks. Most digits stand alone or in short groups (`x1`,
+    /// `[0]`, `v2.10`), too few in a row for any value.
+    pub(crate) fn digit_group(&self) -> usize {
+        self.union.min_digit_run
+    }
+
+    /// Calls `hit(k, start, end)` for every maximal run of bytes allowed by shape `k` that
+    /// holds at least its digits and bytes, left to right per shape. `groups` are the
+    /// offsets, in increasing order, where a group of [`Runs::digit_group`] digits in a
+    /// row ends (the prefilter finds them in its pass over the file).
+    pub(crate) fn hits(
+        &self,
+        bytes: &[u8],
+        groups: &[usize],
+        mut hit: impl FnMut(usize, usize, usize),
+    ) {
+        let mut pos = 0;
+        for &g in groups {
+            if g < pos {
+                continue;
+            }
+            let (start, end) = self.union.run_at(bytes, g);
+            if self.union.fits(&bytes[start..end]) {
+                for (k, s) in self.shapes.iter().enumerate() {
+                    let mut p = start;
+                    while let Some(d) = bytes[p..end].iter().position(u8::is_ascii_digit) {
+                        let d = p + d;
+                        if s.allowed[bytes[d] as usize] {
+                            let (rs, re) = s.run_at(&bytes[..end], d);
+                            if s.fits(&bytes[rs..re]) {
+                                hit(k, rs, re);
+                            }
+                            p = re;
+                        } else {
+                            p = d + 1;
                         }
-                        p = re;
-                    } else {
-                        p = d + 1;
                     }
                 }
             }
+            pos = end;
         }
-        pos = end;
     }
 }
 
@@ -219,30 +244,6 @@ impl RunShape {
         run.len() >= self.min_len
             && run.iter().filter(|b| b.is_ascii_digit()).count() >= self.min_digits
     }
-}
-
-/// The offset of the first ASCII digit at or after `from`, eight bytes at a time.
-fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    let mut i = from;
-    while i + 8 <= bytes.len() {
-        let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
-        // A byte of w is a digit when it lies in 0x30..=0x39: below 0x80, and adding
-        // 0x80 - 0x30 sets its high bit while adding 0x80 - 0x3a does not.
-        let low = w & !HIGH;
-        let ge = low.wrapping_add(ONES * (0x80 - 0x30));
-        let gt = low.wrapping_add(ONES * (0x80 - 0x3a));
-        let hits = ge & !gt & !w & HIGH;
-        if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    bytes[i.min(bytes.len())..]
-        .iter()
-        .position(u8::is_ascii_digit)
-        .map(|p| i + p)
 }
 
 /// Parses a rule's pattern as the scanner compiles it: ASCII mode, else Unicode mode.
@@ -334,10 +335,30 @@ mod tests {
         required_punctuation(&parse_as_compiled(pattern).unwrap())
     }
 
+    /// Where each group of `n` digits in a row ends, the slow way.
+    fn groups(bytes: &[u8], n: usize) -> Vec<usize> {
+        let mut run = 0;
+        let mut out = Vec::new();
+        for (p, b) in bytes.iter().enumerate() {
+            run = if b.is_ascii_digit() { run + 1 } else { 0 };
+            if run == n {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    fn runs(text: &[u8], shapes: Vec<RunShape>, hit: impl FnMut(usize, usize, usize)) {
+        let r = Runs::new(shapes).unwrap();
+        r.hits(text, &groups(text, r.digit_group()), hit);
+    }
+
     fn found<'a>(pattern: &str, group: usize, text: &'a str) -> Vec<&'a str> {
         let shape = RunShape::of(&parse_as_compiled(pattern).unwrap(), group).unwrap();
         let mut out = Vec::new();
-        runs(text.as_bytes(), &[shape], |_, s, e| out.push(&text[s..e]));
+        runs(text.as_bytes(), vec![shape], |_, s, e| {
+            out.push(&text[s..e])
+        });
         out
     }
 
@@ -395,27 +416,12 @@ mod tests {
     }
 
     #[test]
-    fn next_digit_finds_every_digit() {
-        let text: Vec<u8> = (0u8..=255).chain(b"abc9".iter().copied()).collect();
-        let naive = |from: usize| {
-            text[from..]
-                .iter()
-                .position(u8::is_ascii_digit)
-                .map(|p| from + p)
-        };
-        for from in 0..text.len() {
-            assert_eq!(next_digit(&text, from), naive(from), "{from}");
-        }
-        assert_eq!(next_digit(b"", 0), None);
-    }
-
-    #[test]
     fn several_shapes_see_their_own_runs() {
         let a = shape(r"[0-9]{3}-[0-9]{4}", 0).unwrap();
         let b = shape(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{4}", 0).unwrap();
         let text = "GB12ABCD-123-4567 z 999-9999";
         let mut got = Vec::new();
-        runs(text.as_bytes(), &[a, b], |k, s, e| {
+        runs(text.as_bytes(), vec![a, b], |k, s, e| {
             got.push((k, &text[s..e]))
         });
         got.sort();
