@@ -93,16 +93,9 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     };
     let git_mode = args.staged || args.history;
     let artifact = Artifact::new(&path, None, Vec::new());
-    // Compile the rules while the tree is walked: both take a while on their own. Git scans
-    // read the index or the history, never the work tree, so they do not walk it.
-    let scanner = std::thread::scope(|s| {
-        let compiled = s.spawn(|| Scanner::from_policy(&policy));
-        if !git_mode {
-            artifact.files();
-        }
-        compiled.join()
-    })
-    .map_err(|_| anyhow::anyhow!("compiling the rules failed"))??;
+    // The tree is walked while it is scanned (`Scanner::scan_walk`); git scans read the
+    // index or the history, never the work tree.
+    let scanner = Scanner::from_policy(&policy)?;
     let abs = std::fs::canonicalize(&path)
         .map_err(|e| ConfigError::plain(format!("cannot resolve `{}`: {e}", path.display())))?;
     let opts = ScanOptions {
@@ -120,7 +113,11 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         };
         return git_scan(args, &abs, &ctx, out);
     }
-    let mut report = scanner.scan_files(&artifact.root, artifact.files(), &opts);
+    let mut report = if artifact.only.is_some() {
+        scanner.scan_files(&artifact.root, artifact.files(), &opts)
+    } else {
+        scanner.scan_walk(&artifact.root, crate::walk::builder(&artifact.root), &opts)
+    };
     if let Some(file) = &args.write_baseline {
         return write_baseline(file, &report.findings);
     }

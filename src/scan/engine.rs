@@ -373,7 +373,7 @@ impl Scanner {
             .map(|&i| RunShape::of(&hirs[i], rules[i].group))
             .collect::<Option<Vec<_>>>()
             .and_then(Runs::new);
-        let prefilter = Prefilter::new(&words, always_shapes.as_ref().map(Runs::digit_group))
+        let prefilter = Prefilter::new(&words, always_shapes.as_ref().map(Runs::filter).as_ref())
             .map_err(ConfigError::plain)?;
         let always_set = if always.len() > 1 && always_shapes.is_none() {
             let pats: Vec<&str> = always
@@ -451,7 +451,7 @@ impl Scanner {
         let mut cands: Vec<Candidate> = Vec::new();
         let mut hits = Hits::default();
         self.prefilter.search(text.as_bytes(), &mut hits);
-        self.run_always(text, &hits.digit_groups, &wanted, &mut cands);
+        self.run_always(text, &hits.runs, &wanted, &mut cands);
         // Per rule, the end of the last window it ran on: hits inside it are covered.
         let mut covered = vec![0usize; self.rules.len()];
         for &(start, end, k) in &hits.keywords {
@@ -485,14 +485,14 @@ impl Scanner {
     fn run_always(
         &self,
         text: &str,
-        digit_groups: &[usize],
+        run_ends: &[usize],
         wanted: &[bool],
         cands: &mut Vec<Candidate>,
     ) {
         if let Some(shapes) = &self.always_shapes {
             // Only runs of bytes that can make up a value are searched, on their lines.
             let mut covered = vec![0usize; self.always.len()];
-            shapes.hits(text.as_bytes(), digit_groups, |k, start, end| {
+            shapes.hits(text.as_bytes(), run_ends, |k, start, end| {
                 let i = self.always[k];
                 if !wanted[i] || end <= covered[k] {
                     return;
@@ -709,6 +709,44 @@ impl Scanner {
                 self.scan_file(root, canon_root.as_deref(), rel, opts, buf)
             })
             .collect();
+        self.report(results)
+    }
+
+    /// Walks `walker` (rooted at `root`) and scans each regular file as the walk finds it,
+    /// on the walker's threads, so that reading folders and scanning files overlap. Paths
+    /// in findings are relative to `root`; symlinks are not followed (as in
+    /// [`crate::walk`]).
+    pub fn scan_walk(
+        &self,
+        root: &Path,
+        walker: ignore::WalkBuilder,
+        opts: &ScanOptions,
+    ) -> ScanReport {
+        let results = std::sync::Mutex::new(Vec::new());
+        walker.build_parallel().run(|| {
+            let mut buf = Vec::new();
+            let results = &results;
+            Box::new(move |entry| {
+                if let Ok(e) = entry
+                    && e.file_type().is_some_and(|t| t.is_file())
+                    && let Ok(rel) = e.path().strip_prefix(root)
+                {
+                    let shown = crate::artifact::Artifact::display(rel);
+                    let r = if self.global.path(&shown) {
+                        FileResult::Allowlisted
+                    } else {
+                        self.scan_regular(e.path(), shown, opts, &mut buf)
+                    };
+                    results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+                }
+                ignore::WalkState::Continue
+            })
+        });
+        self.report(results.into_inner().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Sums up per-file results, in a stable order.
+    fn report(&self, results: Vec<FileResult>) -> ScanReport {
         let mut report = ScanReport::default();
         for r in results {
             match r {
@@ -751,7 +789,7 @@ impl Scanner {
             Ok(m) => m,
             Err(e) => return FileResult::Error(shown, e.to_string()),
         };
-        let size = if meta.file_type().is_symlink() {
+        if meta.file_type().is_symlink() {
             let target = std::fs::canonicalize(&full);
             match (target, canon_root) {
                 (Ok(t), Some(r)) if t.starts_with(r) && t.is_file() => {}
@@ -765,14 +803,28 @@ impl Scanner {
                     return FileResult::Skipped(shown, format!("broken symlink: {e}"));
                 }
             }
-            match std::fs::metadata(&full) {
-                Ok(m) => m.len(),
-                Err(e) => return FileResult::Error(shown, e.to_string()),
-            }
         } else if meta.is_dir() {
             return FileResult::Skipped(shown, "a folder".into());
-        } else {
-            meta.len()
+        }
+        self.scan_regular(&full, shown, opts, buf)
+    }
+
+    /// Reads and scans one file known to be a file (or a symlink to one inside the tree).
+    fn scan_regular(
+        &self,
+        full: &Path,
+        shown: String,
+        opts: &ScanOptions,
+        buf: &mut Vec<u8>,
+    ) -> FileResult {
+        use std::io::Read;
+        let file = match std::fs::File::open(full) {
+            Ok(f) => f,
+            Err(e) => return FileResult::Error(shown, e.to_string()),
+        };
+        let size = match file.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => return FileResult::Error(shown, e.to_string()),
         };
         if size > opts.max_file_size {
             return FileResult::Skipped(
@@ -784,7 +836,11 @@ impl Scanner {
             );
         }
         buf.clear();
-        if let Err(e) = read_into(&full, opts.max_file_size, buf) {
+        // At most one byte over the limit, so a file that grew past it is noticed.
+        if let Err(e) = file
+            .take(opts.max_file_size.saturating_add(1))
+            .read_to_end(buf)
+        {
             return FileResult::Error(shown, e.to_string());
         }
         if buf.len() as u64 > opts.max_file_size {
@@ -816,14 +872,6 @@ fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
     }
-}
-
-/// Reads at most `limit + 1` bytes (so a file that grew past the limit is noticed).
-fn read_into(path: &Path, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    use std::io::Read;
-    let f = std::fs::File::open(path)?;
-    f.take(limit.saturating_add(1)).read_to_end(buf)?;
-    Ok(())
 }
 
 /// Sorts findings by path, line, column and rule, and drops exact repeats.

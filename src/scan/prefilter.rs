@@ -1,5 +1,5 @@
-//! The one pass over every byte of a file: where keywords occur, and where digit groups
-//! long enough for a keyword-less rule's value end.
+//! The one pass over every byte of a file: where keywords occur, and which runs of bytes
+//! could hold a keyword-less rule's value (a card number, an IBAN).
 //!
 //! The keywords become an Aho-Corasick automaton (ASCII case-insensitive, every
 //! occurrence reported, overlapping ones included), copied into a flat transition table
@@ -7,8 +7,8 @@
 //! A table walk is bound by the latency of each load on the one before, not by the
 //! processor's throughput, so [`Prefilter::search`] walks four stretches of a file at
 //! once, each starting a keyword's length before its own part so nothing is missed at
-//! the seams: four independent chains of loads run in the time of about two. The digit
-//! count rides along in the same loop for free.
+//! the seams: four independent chains of loads run in the time of about two. Tracking the
+//! current run of bytes (its length and digits) rides along in the same loop for free.
 
 use std::collections::HashMap;
 
@@ -18,7 +18,7 @@ use aho_corasick::{Anchored, MatchKind, dfa::DFA};
 /// Files shorter than this are walked as one stretch.
 const LANE_MIN: usize = 2048;
 
-/// Keyword and digit-group automaton, built once per scanner.
+/// Keyword automaton and run tracker, built once per scanner.
 pub(crate) struct Prefilter {
     /// Byte → equivalence class (bytes every state treats alike).
     class: [u8; 256],
@@ -33,13 +33,46 @@ pub(crate) struct Prefilter {
     matches: Vec<Box<[u32]>>,
     /// Keyword lengths in bytes, by keyword index.
     lens: Vec<usize>,
-    /// How far before its own part a stretch starts: the longest keyword or digit group.
+    /// How far before its own part a stretch starts: the longest keyword.
     overlap: usize,
-    /// Digits in a row that make a digit group worth reporting (`u32::MAX`: none).
-    digits: u32,
+    /// Per byte, what it adds to the current run ([`RunCount`]): 0 when it ends the run.
+    run_add: [u64; 256],
+    /// A fresh run's count: so biased that [`FITS`] is set once the run is long enough
+    /// and holds enough digits.
+    run_fresh: u64,
 }
 
-/// Keyword hits and digit-group ends, as in [`Hits`].
+/// Which runs of bytes the pass reports: maximal runs of `allowed` bytes, at least
+/// `min_len` long, holding at least `min_digits` ASCII digits.
+#[derive(Debug, Clone)]
+pub(crate) struct RunFilter {
+    pub allowed: [bool; 256],
+    pub min_len: usize,
+    pub min_digits: usize,
+}
+
+/// The run a walk is in, as one number: its length in the low 32 bits and its digits in
+/// the high 32 bits, each biased so that its top bit turns on when it reaches the filter's
+/// minimum. A run reaching 2^31 bytes would carry over; files are far smaller.
+const FITS: u64 = 1 << 31 | 1 << 63;
+/// What a digit adds to a run (one byte, one digit).
+const DIGIT: u64 = 1 | 1 << 32;
+/// A count that fits from the start: for a run already under way where a stretch begins.
+const ALREADY: u64 = FITS;
+
+/// Whether a run with count `r` is reported when byte `add` (from `run_add`) ends it.
+#[inline(always)]
+fn run_ended(r: u64, add: u64) -> bool {
+    (add == 0) & (r & FITS == FITS)
+}
+
+/// The count after byte `add`.
+#[inline(always)]
+fn run_next(r: u64, add: u64, fresh: u64) -> u64 {
+    if add == 0 { fresh } else { r + add }
+}
+
+/// Keyword hits and run ends, as in [`Hits`].
 type Found = (Vec<(usize, usize, usize)>, Vec<usize>);
 
 /// What [`Prefilter::search`] found in one file, in increasing order of where it ends.
@@ -47,8 +80,9 @@ type Found = (Vec<(usize, usize, usize)>, Vec<usize>);
 pub(crate) struct Hits {
     /// `(start, end, keyword index)`.
     pub keywords: Vec<(usize, usize, usize)>,
-    /// Offsets of the digit that completes a group of `digits` digits in a row.
-    pub digit_groups: Vec<usize>,
+    /// Where runs that may pass the [`RunFilter`] end (exclusive). A run that began
+    /// before a stretch did is reported whatever its length: the reader checks it again.
+    pub runs: Vec<usize>,
     /// What the later stretches of [`Prefilter::lanes`] found, appended once they are done.
     lanes: [Found; 3],
 }
@@ -56,14 +90,14 @@ pub(crate) struct Hits {
 impl Hits {
     fn clear(&mut self) {
         self.keywords.clear();
-        self.digit_groups.clear();
+        self.runs.clear();
     }
 }
 
 impl Prefilter {
-    /// An automaton for `words` (matched in any ASCII case) that also reports every group
-    /// of `digit_group` digits in a row (`None`: no digit groups).
-    pub(crate) fn new(words: &[String], digit_group: Option<usize>) -> Result<Prefilter, String> {
+    /// An automaton for `words` (matched in any ASCII case) that also reports the runs
+    /// `runs` asks for (`None`: no runs).
+    pub(crate) fn new(words: &[String], runs: Option<&RunFilter>) -> Result<Prefilter, String> {
         let dfa = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -134,14 +168,18 @@ impl Prefilter {
             }
         }
         let lens: Vec<usize> = words.iter().map(String::len).collect();
-        let digits = digit_group.map_or(u32::MAX, |d| d.clamp(1, 64) as u32);
-        let overlap = lens
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max(digit_group.unwrap_or(0).min(64))
-            .max(1);
+        let overlap = lens.iter().copied().max().unwrap_or(0).max(1);
+        let mut run_add = [0u64; 256];
+        let mut run_fresh = 0;
+        if let Some(f) = runs {
+            for (b, add) in run_add.iter_mut().enumerate() {
+                if f.allowed[b] {
+                    *add = if (b as u8).is_ascii_digit() { DIGIT } else { 1 };
+                }
+            }
+            let bias = |min: usize| (1u64 << 31) - (min.clamp(1, 1 << 31) as u64);
+            run_fresh = bias(f.min_len) | bias(f.min_digits.max(1)) << 32;
+        }
         Ok(Prefilter {
             class,
             classes,
@@ -151,11 +189,12 @@ impl Prefilter {
             matches,
             lens,
             overlap,
-            digits,
+            run_add,
+            run_fresh,
         })
     }
 
-    /// Every keyword occurrence and digit group of `hay`, into `hits` (cleared first).
+    /// Every keyword occurrence and run of `hay`, into `hits` (cleared first).
     pub(crate) fn search(&self, hay: &[u8], hits: &mut Hits) {
         hits.clear();
         let n = hay.len();
@@ -171,22 +210,37 @@ impl Prefilter {
             self.lanes(hay, part, hits, &mut later);
             for (k, d) in &mut later {
                 hits.keywords.append(k);
-                hits.digit_groups.append(d);
+                hits.runs.append(d);
             }
             hits.lanes = later;
         }
     }
 
-    /// One stretch: walks `hay[from..to]`, reporting what ends in `own..to`.
+    /// The count a stretch starting at `from` begins with: a run under way there is
+    /// reported when it ends, whatever its length (the reader checks it again).
+    fn run_start(&self, hay: &[u8], from: usize) -> u64 {
+        match from.checked_sub(1).map(|p| self.run_add[hay[p] as usize]) {
+            Some(add) if add != 0 => ALREADY,
+            _ => self.run_fresh,
+        }
+    }
+
+    /// One stretch: walks `hay[from..to]`, reporting what ends in `own..to` (and a run
+    /// still open at the end of the file).
     fn walk(&self, hay: &[u8], from: usize, own: usize, to: usize, hits: &mut Hits) {
-        let (mut s, mut d) = (self.start, 0u32);
+        let (mut s, mut r) = (self.start, self.run_start(hay, from));
         for (p, &b) in hay[from..to].iter().enumerate() {
             let p = from + p;
             s = self.trans[s as usize + self.class[b as usize] as usize];
-            d = if b.is_ascii_digit() { d + 1 } else { 0 };
-            if (s >= self.first_match || d == self.digits) && p >= own {
-                self.record(s, d, p, &mut hits.keywords, &mut hits.digit_groups);
+            let add = self.run_add[b as usize];
+            let ended = run_ended(r, add);
+            r = run_next(r, add, self.run_fresh);
+            if (s >= self.first_match) | ended && p >= own {
+                self.record(s, ended, p, &mut hits.keywords, &mut hits.runs);
             }
+        }
+        if to == hay.len() && run_ended(r, 0) {
+            hits.runs.push(to);
         }
     }
 
@@ -198,54 +252,66 @@ impl Prefilter {
         let until = [part, 2 * part, 3 * part, usize::MAX];
         let from = [0, part - ov, 2 * part - ov, 3 * part - ov];
         let len = part + ov;
-        let (a, b, c, e) = (
+        let (l0, l1, l2, l3) = (
             &hay[from[0]..from[0] + len],
             &hay[from[1]..from[1] + len],
             &hay[from[2]..from[2] + len],
             &hay[from[3]..from[3] + len],
         );
-        let (trans, class, fm, want) =
-            (&self.trans[..], &self.class, self.first_match, self.digits);
+        let (trans, class, fm, add, fresh) = (
+            &self.trans[..],
+            &self.class,
+            self.first_match,
+            &self.run_add,
+            self.run_fresh,
+        );
         let [(k1, d1), (k2, d2), (k3, d3)] = later;
         let mut out = [
-            (&mut first.keywords, &mut first.digit_groups),
+            (&mut first.keywords, &mut first.runs),
             (k1, d1),
             (k2, d2),
             (k3, d3),
         ];
         let mut s = [self.start; 4];
-        let mut d = [0u32; 4];
+        let mut r = from.map(|f| self.run_start(hay, f));
         macro_rules! step {
             ($k:literal, $lane:ident, $i:ident) => {{
                 let byte = $lane[$i];
                 s[$k] = trans[s[$k] as usize + class[byte as usize] as usize];
-                d[$k] = if byte.is_ascii_digit() { d[$k] + 1 } else { 0 };
-                if s[$k] >= fm || d[$k] == want {
+                let inc = add[byte as usize];
+                let ended = run_ended(r[$k], inc);
+                r[$k] = run_next(r[$k], inc, fresh);
+                if (s[$k] >= fm) | ended {
                     let p = from[$k] + $i;
                     // A stretch reports only inside its own part; the next one reports
                     // what its overlap sees.
                     if p >= own[$k] && p < until[$k] {
-                        let (keys, digits) = &mut out[$k];
-                        self.record(s[$k], d[$k], p, keys, digits);
+                        let (keys, runs) = &mut out[$k];
+                        self.record(s[$k], ended, p, keys, runs);
                     }
                 }
             }};
         }
         for i in 0..len {
-            step!(0, a, i);
-            step!(1, b, i);
-            step!(2, c, i);
-            step!(3, e, i);
+            step!(0, l0, i);
+            step!(1, l1, i);
+            step!(2, l2, i);
+            step!(3, l3, i);
         }
         // The last stretch goes on to the end of the file.
-        let (mut s3, mut d3) = (s[3], d[3]);
+        let (mut s3, mut r3) = (s[3], r[3]);
+        let (keys, runs) = &mut out[3];
         for (p, &byte) in hay.iter().enumerate().skip(from[3] + len) {
             s3 = trans[s3 as usize + class[byte as usize] as usize];
-            d3 = if byte.is_ascii_digit() { d3 + 1 } else { 0 };
-            if s3 >= fm || d3 == want {
-                let (keys, digits) = &mut out[3];
-                self.record(s3, d3, p, keys, digits);
+            let inc = add[byte as usize];
+            let ended = run_ended(r3, inc);
+            r3 = run_next(r3, inc, fresh);
+            if (s3 >= fm) | ended {
+                self.record(s3, ended, p, keys, runs);
             }
+        }
+        if run_ended(r3, 0) {
+            runs.push(hay.len());
         }
     }
 
@@ -253,13 +319,13 @@ impl Prefilter {
     fn record(
         &self,
         s: u32,
-        d: u32,
+        ended: bool,
         p: usize,
         keywords: &mut Vec<(usize, usize, usize)>,
-        digit_groups: &mut Vec<usize>,
+        runs: &mut Vec<usize>,
     ) {
-        if d == self.digits {
-            digit_groups.push(p);
+        if ended {
+            runs.push(p);
         }
         if s >= self.first_match {
             let state = (s - self.first_match) as usize / self.classes;
@@ -275,9 +341,22 @@ impl Prefilter {
 mod tests {
     use super::*;
 
-    /// Every occurrence of every word, in any ASCII case, and every digit group, the slow
-    /// way.
-    fn naive(words: &[&str], group: usize, hay: &[u8]) -> Hits {
+    /// Runs of digits, spaces and dashes with at least `len` bytes and 2 digits.
+    fn filter(len: usize) -> RunFilter {
+        let mut allowed = [false; 256];
+        for b in b"0123456789 -" {
+            allowed[*b as usize] = true;
+        }
+        RunFilter {
+            allowed,
+            min_len: len,
+            min_digits: 2,
+        }
+    }
+
+    /// Every occurrence of every word, in any ASCII case, and every run that passes the
+    /// filter, the slow way.
+    fn naive(words: &[&str], f: &RunFilter, hay: &[u8]) -> Hits {
         let mut hits = Hits::default();
         for (k, w) in words.iter().enumerate() {
             let w = w.as_bytes();
@@ -287,35 +366,54 @@ mod tests {
                 }
             }
         }
-        let mut run = 0;
-        for (p, b) in hay.iter().enumerate() {
-            run = if b.is_ascii_digit() { run + 1 } else { 0 };
-            if run == group {
-                hits.digit_groups.push(p);
+        let mut start = 0;
+        for p in 0..=hay.len() {
+            if p == hay.len() || !f.allowed[hay[p] as usize] {
+                let run = &hay[start..p];
+                if run.len() >= f.min_len.max(1)
+                    && run.iter().filter(|b| b.is_ascii_digit()).count() >= f.min_digits
+                {
+                    hits.runs.push(p);
+                }
+                start = p + 1;
             }
         }
         hits.keywords.sort_unstable();
         hits
     }
 
-    fn check(words: &[&str], group: usize, hay: &[u8]) {
+    fn check(words: &[&str], f: &RunFilter, hay: &[u8]) {
         let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-        let pf = Prefilter::new(&owned, Some(group)).unwrap();
+        let pf = Prefilter::new(&owned, Some(f)).unwrap();
         let mut got = Hits::default();
         pf.search(hay, &mut got);
-        let want = naive(words, group, hay);
+        let want = naive(words, f, hay);
         // In order of where they end.
         assert!(got.keywords.is_sorted_by_key(|h| h.1));
         got.keywords.sort_unstable();
         assert_eq!(got.keywords, want.keywords);
-        assert_eq!(got.digit_groups, want.digit_groups);
+        // Every run that passes is reported; a long run that began before a stretch did
+        // may be reported when it does not pass (the reader checks again), never a
+        // place that does not end a run.
+        assert!(got.runs.is_sorted());
+        for end in &want.runs {
+            assert!(got.runs.contains(end), "run ending at {end} missed");
+        }
+        for &end in &got.runs {
+            assert!(end > 0 && f.allowed[hay[end - 1] as usize]);
+            assert!(end == hay.len() || !f.allowed[hay[end] as usize]);
+        }
     }
 
     #[test]
     fn finds_every_occurrence_in_short_and_long_files_alike() {
         let words = ["key", "api_key", "AKIA", "+", "passwd", "pass"];
-        check(&words, 3, b"api_KEY=1234 akia Passwd+ 12 999");
-        // Long enough for four stretches; hits and digit groups placed on every seam.
+        check(
+            &words,
+            &filter(5),
+            b"api_KEY=1234 akia Passwd+ 12 999 1-2-3",
+        );
+        // Long enough for four stretches; hits and runs placed on every seam.
         let mut long = Vec::new();
         let mut i = 0u32;
         while long.len() < 40_000 {
@@ -331,18 +429,22 @@ mod tests {
             i += 1;
         }
         for cut in [40_000, 39_999, 20_001, 4096, 2048, 2047] {
-            check(&words, 3, &long[..cut]);
+            check(&words, &filter(5), &long[..cut]);
         }
+        // One run longer than a stretch.
+        let mut digits = vec![b'7'; 9000];
+        digits.extend_from_slice(b" x 12 345");
+        check(&words, &filter(5), &digits);
     }
 
     #[test]
-    fn no_keywords_still_counts_digits_and_no_group_reports_none() {
-        check(&[], 4, b"12 1234 123456789 ab1234");
+    fn without_a_filter_no_runs_are_reported() {
         let pf = Prefilter::new(&["tok".to_string()], None).unwrap();
         let mut got = Hits::default();
         pf.search(b"123456789 TOKEN", &mut got);
-        assert!(got.digit_groups.is_empty());
+        assert!(got.runs.is_empty());
         assert_eq!(got.keywords, [(10, 13, 0)]);
+        check(&[], &filter(3), b"12 1234 123456789 ab1234");
     }
 
     proptest::proptest! {
@@ -352,12 +454,12 @@ mod tests {
         #[test]
         fn stretches_find_what_one_walk_finds(
             pieces in proptest::collection::vec(0usize..9, 0..3000),
-            group in 1usize..6,
+            len in 1usize..12,
         ) {
             const PIECES: [&[u8]; 9] =
                 [b"ke", b"y", b"API_", b"1", b"22", b"x", b" ", b"AKIA", b"\xc3\xa9"];
             let hay: Vec<u8> = pieces.iter().flat_map(|&p| PIECES[p].iter().copied()).collect();
-            check(&["key", "api_key", "AKIA", "x y", "1 2"], group, &hay);
+            check(&["key", "api_key", "AKIA", "x y", "1 2"], &filter(len), &hay);
         }
     }
 }

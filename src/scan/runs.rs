@@ -9,6 +9,8 @@
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
+use super::prefilter::RunFilter;
+
 /// What every value of a rule looks like at the byte level.
 #[derive(Debug, Clone)]
 pub(crate) struct RunShape {
@@ -18,8 +20,6 @@ pub(crate) struct RunShape {
     min_digits: usize,
     /// Fewest bytes in a value.
     min_len: usize,
-    /// Fewest consecutive digits a value holds somewhere (a card number starts with four).
-    min_digit_run: usize,
 }
 
 impl RunShape {
@@ -38,7 +38,6 @@ impl RunShape {
             allowed,
             min_digits: min_digits(value),
             min_len: value.properties().minimum_len()?,
-            min_digit_run: digit_run(value).max(1),
         };
         (shape.min_digits >= 1).then_some(shape)
     }
@@ -77,53 +76,6 @@ fn allow(h: &Hir, out: &mut [bool; 256]) {
         HirKind::Repetition(r) => allow(&r.sub, out),
         HirKind::Capture(c) => allow(&c.sub, out),
         HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().for_each(|s| allow(s, out)),
-    }
-}
-
-/// How many digits in a row every match of `h` holds at least somewhere (a lower bound).
-fn digit_run(h: &Hir) -> usize {
-    match h.kind() {
-        HirKind::Concat(v) => {
-            let (mut best, mut cur) = (0, 0);
-            for s in v {
-                match fixed_digits(s) {
-                    Some(n) => cur += n,
-                    None => {
-                        best = best.max(cur).max(digit_run(s));
-                        cur = 0;
-                    }
-                }
-            }
-            best.max(cur)
-        }
-        HirKind::Alternation(v) => v.iter().map(digit_run).min().unwrap_or(0),
-        HirKind::Repetition(r) if r.min >= 1 => {
-            fixed_digits(h).unwrap_or_else(|| digit_run(&r.sub))
-        }
-        HirKind::Capture(c) => digit_run(&c.sub),
-        _ => fixed_digits(h).unwrap_or(0),
-    }
-}
-
-/// `Some(n)` when every match of `h` is exactly `n` digits.
-fn fixed_digits(h: &Hir) -> Option<usize> {
-    match h.kind() {
-        HirKind::Literal(l) => l.0.iter().all(u8::is_ascii_digit).then_some(l.0.len()),
-        HirKind::Class(_) => {
-            let mut set = [false; 256];
-            allow(h, &mut set);
-            (set.iter()
-                .enumerate()
-                .all(|(b, &on)| !on || (b as u8).is_ascii_digit())
-                && set.iter().any(|&on| on))
-            .then_some(1)
-        }
-        HirKind::Repetition(r) if Some(r.min) == r.max => {
-            fixed_digits(&r.sub).map(|n| n * r.min as usize)
-        }
-        HirKind::Capture(c) => fixed_digits(&c.sub),
-        HirKind::Concat(v) => v.iter().map(fixed_digits).sum(),
-        _ => None,
     }
 }
 
@@ -175,34 +127,30 @@ impl Runs {
             allowed: any,
             min_digits: least(|s| s.min_digits),
             min_len: least(|s| s.min_len),
-            min_digit_run: least(|s| s.min_digit_run),
         };
         Some(Runs { shapes, union })
     }
 
-    /// The digits in a row that every value holds somewhere: where a group of them ends
-    /// is where [`Runs::hits`] looks. Most digits stand alone or in short groups (`x1`,
-    /// `[0]`, `v2.10`), too few in a row for any value.
-    pub(crate) fn digit_group(&self) -> usize {
-        self.union.min_digit_run
+    /// The union as the prefilter's run filter: every run it reports may hold a value.
+    pub(crate) fn filter(&self) -> RunFilter {
+        RunFilter {
+            allowed: self.union.allowed,
+            min_len: self.union.min_len,
+            min_digits: self.union.min_digits,
+        }
     }
 
     /// Calls `hit(k, start, end)` for every maximal run of bytes allowed by shape `k` that
-    /// holds at least its digits and bytes, left to right per shape. `groups` are the
-    /// offsets, in increasing order, where a group of [`Runs::digit_group`] digits in a
-    /// row ends (the prefilter finds them in its pass over the file).
+    /// holds at least its digits and bytes, left to right per shape. `ends` are where the
+    /// union's runs that the prefilter reported end, in increasing order.
     pub(crate) fn hits(
         &self,
         bytes: &[u8],
-        groups: &[usize],
+        ends: &[usize],
         mut hit: impl FnMut(usize, usize, usize),
     ) {
-        let mut pos = 0;
-        for &g in groups {
-            if g < pos {
-                continue;
-            }
-            let (start, end) = self.union.run_at(bytes, g);
+        for &e in ends {
+            let (start, end) = self.union.run_at(bytes, e - 1);
             if self.union.fits(&bytes[start..end]) {
                 for (k, s) in self.shapes.iter().enumerate() {
                     let mut p = start;
@@ -220,7 +168,6 @@ impl Runs {
                     }
                 }
             }
-            pos = end;
         }
     }
 }
@@ -335,22 +282,18 @@ mod tests {
         required_punctuation(&parse_as_compiled(pattern).unwrap())
     }
 
-    /// Where each group of `n` digits in a row ends, the slow way.
-    fn groups(bytes: &[u8], n: usize) -> Vec<usize> {
-        let mut run = 0;
-        let mut out = Vec::new();
-        for (p, b) in bytes.iter().enumerate() {
-            run = if b.is_ascii_digit() { run + 1 } else { 0 };
-            if run == n {
-                out.push(p);
-            }
-        }
-        out
+    /// Where each run of the union's bytes ends, the slow way (the prefilter reports a
+    /// subset of these).
+    fn ends(bytes: &[u8], f: &RunFilter) -> Vec<usize> {
+        (1..=bytes.len())
+            .filter(|&e| f.allowed[bytes[e - 1] as usize])
+            .filter(|&e| e == bytes.len() || !f.allowed[bytes[e] as usize])
+            .collect()
     }
 
     fn runs(text: &[u8], shapes: Vec<RunShape>, hit: impl FnMut(usize, usize, usize)) {
         let r = Runs::new(shapes).unwrap();
-        r.hits(text, &groups(text, r.digit_group()), hit);
+        r.hits(text, &ends(text, &r.filter()), hit);
     }
 
     fn found<'a>(pattern: &str, group: usize, text: &'a str) -> Vec<&'a str> {
@@ -371,11 +314,11 @@ mod tests {
         assert!(!s.allowed[b'a' as usize] && !s.allowed[b'.' as usize]);
         let iban = r"(?P<secret>[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7})";
         let s = shape(iban, 1).unwrap();
-        assert_eq!((s.min_digits, s.min_len, s.min_digit_run), (2, 12, 2));
+        assert_eq!((s.min_digits, s.min_len), (2, 12));
         let ssn = shape(r"(?P<secret>[0-9]{3}-[0-9]{2}-[0-9]{4})", 1).unwrap();
-        assert_eq!(ssn.min_digit_run, 4);
+        assert_eq!((ssn.min_digits, ssn.min_len), (9, 11));
         let alt = shape(r"(?:4[0-9]{3}|5[0-9]{2}x)[0-9]?", 0).unwrap();
-        assert_eq!(alt.min_digit_run, 3);
+        assert_eq!((alt.min_digits, alt.min_len), (3, 4));
         // No digit needed, an optional group, a broken pattern: no shape.
         assert!(shape(r"(?P<secret>[A-Z0-9]{8})", 1).is_none());
         assert!(shape(r"x(?P<secret>\d{9})?", 1).is_none());
@@ -395,10 +338,11 @@ mod tests {
                 1,
                 "v1.2.3 x=12345678 id 123-45-6789, 1-2-3-4-5-6-7-8-9 12-34"
             ),
-            ["123-45-6789"]
+            // The second run has the bytes and digits of an SSN; its regex says no.
+            ["123-45-6789", "1-2-3-4-5-6-7-8-9"]
         );
-        // Nine digits with dashes, but never four in a row as an SSN ends.
-        assert!(found(ssn, 1, "1-2-3-4-5-6-7-8-9").is_empty());
+        // Too short, too few digits.
+        assert!(found(ssn, 1, "12-34-5678 a-b-c-d-e-f-1").is_empty());
         assert!(found(ssn, 1, "no digits here").is_empty());
         assert!(found(ssn, 1, "123456789").is_empty());
     }
