@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::cfg::{Allowlist, Category, Pattern};
 use super::prefilter::{Hits, Prefilter};
-use super::runs::{RunShape, Runs, holds_all, parse_as_compiled, required_punctuation};
+use super::runs::{RunShape, Runs, holds_all, min_digits, parse_as_compiled, required_punctuation};
 use super::validators::{Check, shannon_entropy};
 use crate::checks::Finding;
 use crate::error::ConfigError;
@@ -88,6 +88,8 @@ struct Compiled {
     generic: bool,
     /// Byte sets every match holds one of (see [`required_punctuation`]).
     needs: Vec<Vec<u8>>,
+    /// Fewest ASCII digits in a match: a window with fewer is passed over.
+    digits: usize,
     allow: CompiledAllow,
 }
 
@@ -333,6 +335,7 @@ impl Scanner {
                 near,
                 generic: r.generic,
                 needs: required_punctuation(&hir),
+                digits: min_digits(&hir),
                 allow: CompiledAllow::new(&r.allowlist, &owner)?,
             });
             hirs.push(hir);
@@ -545,7 +548,15 @@ impl Scanner {
     fn run_rule(&self, i: usize, text: &str, ws: usize, we: usize, out: &mut Vec<Candidate>) {
         let rule = &self.rules[i];
         let hay = &text.as_bytes()[ws..we];
-        if !holds_all(hay, &rule.needs) {
+        if !holds_all(hay, &rule.needs)
+            || (rule.digits > 0
+                && hay
+                    .iter()
+                    .filter(|b| b.is_ascii_digit())
+                    .take(rule.digits)
+                    .count()
+                    < rule.digits)
+        {
             return;
         }
         let regex = rule.regex.get_or_init(|| {
@@ -836,11 +847,16 @@ impl Scanner {
             );
         }
         buf.clear();
-        // At most one byte over the limit, so a file that grew past it is noticed.
-        if let Err(e) = file
-            .take(opts.max_file_size.saturating_add(1))
-            .read_to_end(buf)
-        {
+        // At most one byte over the limit, so a file that grew past it is noticed; the
+        // first bytes alone tell a binary file, which is not read further.
+        let mut file = file.take(opts.max_file_size.saturating_add(1));
+        if let Err(e) = file.by_ref().take(BINARY_PROBE as u64).read_to_end(buf) {
+            return FileResult::Error(shown, e.to_string());
+        }
+        if memchr::memchr(0, buf).is_some() {
+            return FileResult::Skipped(shown, "binary".into());
+        }
+        if let Err(e) = file.read_to_end(buf) {
             return FileResult::Error(shown, e.to_string());
         }
         if buf.len() as u64 > opts.max_file_size {
@@ -848,9 +864,6 @@ impl Scanner {
                 shown,
                 format!("larger than the {} byte limit", opts.max_file_size),
             );
-        }
-        if memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE)]).is_some() {
-            return FileResult::Skipped(shown, "binary".into());
         }
         let text = utf8_lossy(buf);
         let findings = self.scan_text(&shown, &text, opts);

@@ -10,8 +10,6 @@
 //! the seams: four independent chains of loads run in the time of about two. Tracking the
 //! current run of bytes (its length and digits) rides along in the same loop for free.
 
-use std::collections::HashMap;
-
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, dfa::DFA};
 
@@ -107,36 +105,49 @@ impl Prefilter {
         let start = dfa
             .start_state(Anchored::No)
             .map_err(|e| format!("cannot build keyword set: {e}"))?;
-        // Every state reachable from the start, numbered in the order they are found.
-        let mut index: HashMap<StateID, usize> = HashMap::from([(start, 0)]);
-        let mut order = vec![start];
+        // Every state reachable from the start, numbered in the order they are found
+        // (`index` maps the automaton's own state ids, which are small, to those numbers).
+        let mut index: Vec<u32> = Vec::new();
+        let mut number = |sid: StateID, order: &mut Vec<StateID>| -> Result<u32, String> {
+            let at = sid.as_usize();
+            if at >= index.len() {
+                index.resize(at + 1, u32::MAX);
+            }
+            if index[at] == u32::MAX {
+                index[at] = u32::try_from(order.len())
+                    .map_err(|_| "cannot build keyword set: too many keywords")?;
+                order.push(sid);
+            }
+            Ok(index[at])
+        };
+        let mut order = Vec::new();
+        number(start, &mut order)?;
         let mut next = Vec::new();
         let mut i = 0;
         while i < order.len() {
+            let from = order[i];
             for b in 0..=255u8 {
-                let t = dfa.next_state(Anchored::No, order[i], b);
-                let n = index.len();
-                let id = *index.entry(t).or_insert_with(|| {
-                    order.push(t);
-                    n
-                });
-                next.push(
-                    u32::try_from(id).map_err(|_| "cannot build keyword set: too many keywords")?,
-                );
+                next.push(number(dfa.next_state(Anchored::No, from, b), &mut order)?);
             }
             i += 1;
         }
         let states = order.len();
-        // Bytes whose column of next states is the same form one class.
-        let mut columns: HashMap<Vec<u32>, u8> = HashMap::new();
+        // Bytes whose column of next states is the same form one class: sorting the bytes
+        // by their columns puts equal ones side by side.
+        let next = &next;
+        let column = |b: usize| (0..states).map(move |s| next[s * 256 + b]);
+        let mut bytes: Vec<usize> = (0..256).collect();
+        bytes.sort_by(|&x, &y| column(x).cmp(column(y)));
         let mut class = [0u8; 256];
-        for b in 0..256 {
-            let column: Vec<u32> = (0..states).map(|s| next[s * 256 + b]).collect();
-            // At most 256 columns, so a class fits in a byte.
-            let fresh = columns.len() as u8;
-            class[b] = *columns.entry(column).or_insert(fresh);
+        let mut classes = 0;
+        for (k, &b) in bytes.iter().enumerate() {
+            if k > 0 && column(b).ne(column(bytes[k - 1])) {
+                classes += 1;
+            }
+            // At most 256 classes, so one fits in a byte.
+            class[b] = classes as u8;
         }
-        let classes = columns.len();
+        let classes = classes + 1;
         // Match states last, so that "is a match" is one compare.
         let is_match: Vec<bool> = order.iter().map(|&s| dfa.is_match(s)).collect();
         let mut renumber = vec![0usize; states];

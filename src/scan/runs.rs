@@ -20,6 +20,13 @@ pub(crate) struct RunShape {
     min_digits: usize,
     /// Fewest bytes in a value.
     min_len: usize,
+    /// Fewest digits in a row a value holds somewhere (a card number starts with four).
+    min_digit_run: usize,
+    /// Bytes a value can begin and end with.
+    first: [bool; 256],
+    last: [bool; 256],
+    /// Punctuation every value holds (a dashed SSN's `-`), as in [`required_punctuation`].
+    needs: Vec<Vec<u8>>,
 }
 
 impl RunShape {
@@ -34,10 +41,19 @@ impl RunShape {
         };
         let mut allowed = [false; 256];
         allow(value, &mut allowed);
+        // A value that could be empty has no first or last byte to speak of.
+        let (mut first, mut last) = ([false; 256], [false; 256]);
+        if edge(value, false, &mut first) || edge(value, true, &mut last) {
+            (first, last) = (allowed, allowed);
+        }
         let shape = RunShape {
             allowed,
             min_digits: min_digits(value),
             min_len: value.properties().minimum_len()?,
+            min_digit_run: digit_run(value).max(1),
+            first,
+            last,
+            needs: required_punctuation(value),
         };
         (shape.min_digits >= 1).then_some(shape)
     }
@@ -79,7 +95,84 @@ fn allow(h: &Hir, out: &mut [bool; 256]) {
     }
 }
 
-fn min_digits(h: &Hir) -> usize {
+/// How many digits in a row every match of `h` holds at least somewhere (a lower bound).
+fn digit_run(h: &Hir) -> usize {
+    match h.kind() {
+        HirKind::Concat(v) => {
+            let (mut best, mut cur) = (0, 0);
+            for s in v {
+                match fixed_digits(s) {
+                    Some(n) => cur += n,
+                    None => {
+                        best = best.max(cur).max(digit_run(s));
+                        cur = 0;
+                    }
+                }
+            }
+            best.max(cur)
+        }
+        HirKind::Alternation(v) => v.iter().map(digit_run).min().unwrap_or(0),
+        HirKind::Repetition(r) if r.min >= 1 => {
+            fixed_digits(h).unwrap_or_else(|| digit_run(&r.sub))
+        }
+        HirKind::Capture(c) => digit_run(&c.sub),
+        _ => fixed_digits(h).unwrap_or(0),
+    }
+}
+
+/// `Some(n)` when every match of `h` is exactly `n` digits.
+fn fixed_digits(h: &Hir) -> Option<usize> {
+    match h.kind() {
+        HirKind::Literal(l) => l.0.iter().all(u8::is_ascii_digit).then_some(l.0.len()),
+        HirKind::Class(_) => {
+            let mut set = [false; 256];
+            allow(h, &mut set);
+            (set.iter()
+                .enumerate()
+                .all(|(b, &on)| !on || (b as u8).is_ascii_digit())
+                && set.iter().any(|&on| on))
+            .then_some(1)
+        }
+        HirKind::Repetition(r) if Some(r.min) == r.max => {
+            fixed_digits(&r.sub).map(|n| n * r.min as usize)
+        }
+        HirKind::Capture(c) => fixed_digits(&c.sub),
+        HirKind::Concat(v) => v.iter().map(fixed_digits).sum(),
+        _ => None,
+    }
+}
+
+/// Marks the bytes that can begin (or, with `last`, end) a match of `h`; returns whether
+/// `h` can match the empty string (then what follows it can begin a match too).
+fn edge(h: &Hir, last: bool, out: &mut [bool; 256]) -> bool {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(l) => match if last { l.0.last() } else { l.0.first() } {
+            Some(&b) => {
+                out[b as usize] = true;
+                false
+            }
+            None => true,
+        },
+        HirKind::Class(_) => {
+            allow(h, out);
+            false
+        }
+        HirKind::Repetition(r) => edge(&r.sub, last, out) || r.min == 0,
+        HirKind::Capture(c) => edge(&c.sub, last, out),
+        HirKind::Concat(v) => {
+            let mut parts: Vec<&Hir> = v.iter().collect();
+            if last {
+                parts.reverse();
+            }
+            parts.into_iter().all(|s| edge(s, last, out))
+        }
+        HirKind::Alternation(v) => v.iter().fold(false, |empty, s| edge(s, last, out) | empty),
+    }
+}
+
+/// Fewest ASCII digits in every match of `h`.
+pub(crate) fn min_digits(h: &Hir) -> usize {
     match h.kind() {
         HirKind::Empty | HirKind::Look(_) => 0,
         HirKind::Literal(l) => l.0.iter().filter(|b| b.is_ascii_digit()).count(),
@@ -116,17 +209,24 @@ impl Runs {
         if shapes.is_empty() {
             return None;
         }
-        let mut any = [false; 256];
-        for s in &shapes {
-            for (a, b) in any.iter_mut().zip(s.allowed.iter()) {
-                *a |= *b;
+        let any = |f: fn(&RunShape) -> &[bool; 256]| {
+            let mut set = [false; 256];
+            for s in &shapes {
+                for (a, b) in set.iter_mut().zip(f(s).iter()) {
+                    *a |= *b;
+                }
             }
-        }
+            set
+        };
         let least = |f: fn(&RunShape) -> usize| shapes.iter().map(f).min().unwrap_or(1);
         let union = RunShape {
-            allowed: any,
+            allowed: any(|s| &s.allowed),
             min_digits: least(|s| s.min_digits),
             min_len: least(|s| s.min_len),
+            min_digit_run: least(|s| s.min_digit_run),
+            first: any(|s| &s.first),
+            last: any(|s| &s.last),
+            needs: Vec::new(),
         };
         Some(Runs { shapes, union })
     }
@@ -151,15 +251,15 @@ impl Runs {
     ) {
         for &e in ends {
             let (start, end) = self.union.run_at(bytes, e - 1);
-            if self.union.fits(&bytes[start..end]) {
+            if self.union.fits(&bytes[start..end]).is_some() {
                 for (k, s) in self.shapes.iter().enumerate() {
                     let mut p = start;
                     while let Some(d) = bytes[p..end].iter().position(u8::is_ascii_digit) {
                         let d = p + d;
                         if s.allowed[bytes[d] as usize] {
                             let (rs, re) = s.run_at(&bytes[..end], d);
-                            if s.fits(&bytes[rs..re]) {
-                                hit(k, rs, re);
+                            if let Some((a, z)) = s.fits(&bytes[rs..re]) {
+                                hit(k, rs + a, rs + z);
                             }
                             p = re;
                         } else {
@@ -186,10 +286,24 @@ impl RunShape {
         (start, end)
     }
 
-    /// Whether a run is long enough and holds enough digits to hold a value.
-    fn fits(&self, run: &[u8]) -> bool {
-        run.len() >= self.min_len
-            && run.iter().filter(|b| b.is_ascii_digit()).count() >= self.min_digits
+    /// The part of `run` from its first byte that can begin a value to its last byte
+    /// that can end one, as offsets into `run`, when that part is long enough and holds
+    /// enough digits, with enough of them in a row, to hold a value.
+    fn fits(&self, run: &[u8]) -> Option<(usize, usize)> {
+        let a = run.iter().position(|&b| self.first[b as usize])?;
+        let z = run.iter().rposition(|&b| self.last[b as usize])? + 1;
+        let part = run.get(a..z)?;
+        let (mut digits, mut row, mut best) = (0, 0, 0);
+        for b in part {
+            row = if b.is_ascii_digit() { row + 1 } else { 0 };
+            digits += usize::from(b.is_ascii_digit());
+            best = best.max(row);
+        }
+        (part.len() >= self.min_len
+            && digits >= self.min_digits
+            && best >= self.min_digit_run
+            && holds_all(part, &self.needs))
+        .then_some((a, z))
     }
 }
 
@@ -314,11 +428,17 @@ mod tests {
         assert!(!s.allowed[b'a' as usize] && !s.allowed[b'.' as usize]);
         let iban = r"(?P<secret>[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7})";
         let s = shape(iban, 1).unwrap();
-        assert_eq!((s.min_digits, s.min_len), (2, 12));
+        assert_eq!((s.min_digits, s.min_len, s.min_digit_run), (2, 12, 2));
+        assert!(s.first[b'G' as usize] && !s.first[b'1' as usize] && !s.first[b' ' as usize]);
+        assert!(s.last[b'1' as usize] && s.last[b'Z' as usize] && !s.last[b' ' as usize]);
         let ssn = shape(r"(?P<secret>[0-9]{3}-[0-9]{2}-[0-9]{4})", 1).unwrap();
-        assert_eq!((ssn.min_digits, ssn.min_len), (9, 11));
+        assert_eq!((ssn.min_digits, ssn.min_len, ssn.min_digit_run), (9, 11, 4));
         let alt = shape(r"(?:4[0-9]{3}|5[0-9]{2}x)[0-9]?", 0).unwrap();
-        assert_eq!((alt.min_digits, alt.min_len), (3, 4));
+        assert_eq!((alt.min_digits, alt.min_len, alt.min_digit_run), (3, 4, 3));
+        // What may end a value: the last byte of each branch, and what an optional tail
+        // adds.
+        assert!(alt.last[b'x' as usize] && alt.last[b'5' as usize] && !alt.last[b'a' as usize]);
+        assert!(alt.first[b'4' as usize] && alt.first[b'5' as usize] && !alt.first[b'6' as usize]);
         // No digit needed, an optional group, a broken pattern: no shape.
         assert!(shape(r"(?P<secret>[A-Z0-9]{8})", 1).is_none());
         assert!(shape(r"x(?P<secret>\d{9})?", 1).is_none());
@@ -338,11 +458,17 @@ mod tests {
                 1,
                 "v1.2.3 x=12345678 id 123-45-6789, 1-2-3-4-5-6-7-8-9 12-34"
             ),
-            // The second run has the bytes and digits of an SSN; its regex says no.
-            ["123-45-6789", "1-2-3-4-5-6-7-8-9"]
+            ["123-45-6789"]
         );
-        // Too short, too few digits.
-        assert!(found(ssn, 1, "12-34-5678 a-b-c-d-e-f-1").is_empty());
+        // Nine digits with dashes, but never four in a row as an SSN ends; too short; no
+        // dashes at all.
+        assert!(found(ssn, 1, "1-2-3-4-5-6-7-8-9 12-34-5678 123456789012").is_empty());
+        // An IBAN begins with two capital letters: spaces and digits alone are no run.
+        let iban = r"(?P<secret>[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7})";
+        assert!(found(iban, 1, "x =            1000 2000 3000").is_empty());
+        // The IBAN registry's example for the UK.
+        let example = "GB82 WEST 1234 5698 7654 32"; // tiercheck:allow
+        assert_eq!(found(iban, 1, &format!("to: {example} ")), [example]);
         assert!(found(ssn, 1, "no digits here").is_empty());
         assert!(found(ssn, 1, "123456789").is_empty());
     }
@@ -369,6 +495,6 @@ mod tests {
             got.push((k, &text[s..e]))
         });
         got.sort();
-        assert_eq!(got, [(0, "-123-4567"), (0, "999-9999"), (1, "GB12ABCD")]);
+        assert_eq!(got, [(0, "123-4567"), (0, "999-9999"), (1, "GB12ABCD")]);
     }
 }
