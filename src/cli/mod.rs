@@ -129,16 +129,19 @@ pub fn main() -> ExitCode {
     let color = use_color(cli.color);
     colored::control::set_override(color);
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Reports are written in one go (a scan's JSON is thousands of lines); `assess` may ask
+    // questions between its lines, so it writes straight through.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match &cli.command {
-        Command::Assess(a) => assess::run(a, color, &mut out),
+        Command::Assess(a) => assess::run(a, color, out.get_mut()),
         Command::Verify(a) => verify::run(a, color, &mut out),
         Command::Scan(a) => scan::run(a, color, &mut out),
         Command::Matrix(a) => matrix::run(a, color, &mut out),
         Command::Review(a) => review::run(a, &mut out),
         Command::Policy(c) => policy_cmd::run(c, &mut out),
     };
-    let _ = out.flush();
+    let flushed = out.flush();
+    let result = result.and_then(|code| flushed.map(|()| code).map_err(Into::into));
     match result {
         Ok(code) => code,
         Err(e) => {

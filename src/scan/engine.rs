@@ -446,14 +446,20 @@ impl Scanner {
             return Vec::new();
         }
         let text = utf8_lossy(bytes);
-        self.scan_text(rel_path, &text, opts)
+        self.scan_text(rel_path, &text, opts, &mut Hits::default())
     }
 
-    fn scan_text(&self, rel_path: &str, text: &str, opts: &ScanOptions) -> Vec<Finding> {
+    /// Scans one file's text; `hits` is scratch space, reused from file to file.
+    fn scan_text(
+        &self,
+        rel_path: &str,
+        text: &str,
+        opts: &ScanOptions,
+        hits: &mut Hits,
+    ) -> Vec<Finding> {
         let wanted = self.wanted(opts, rel_path);
         let mut cands: Vec<Candidate> = Vec::new();
-        let mut hits = Hits::default();
-        self.prefilter.search(text.as_bytes(), &mut hits);
+        self.prefilter.search(text.as_bytes(), hits);
         self.run_always(text, &hits.runs, &wanted, &mut cands);
         // Per rule, the end of the last window it ran on: hits inside it are covered.
         let mut covered = vec![0usize; self.rules.len()];
@@ -716,7 +722,7 @@ impl Scanner {
         let canon_root = std::fs::canonicalize(root).ok();
         let results: Vec<FileResult> = files
             .par_iter()
-            .map_init(Vec::new, |buf, rel| {
+            .map_init(Scratch::default, |buf, rel| {
                 self.scan_file(root, canon_root.as_deref(), rel, opts, buf)
             })
             .collect();
@@ -735,7 +741,7 @@ impl Scanner {
     ) -> ScanReport {
         let results = std::sync::Mutex::new(Vec::new());
         walker.build_parallel().run(|| {
-            let mut buf = Vec::new();
+            let mut buf = Scratch::default();
             let results = &results;
             Box::new(move |entry| {
                 if let Ok(e) = entry
@@ -789,7 +795,7 @@ impl Scanner {
         canon_root: Option<&Path>,
         rel: &Path,
         opts: &ScanOptions,
-        buf: &mut Vec<u8>,
+        buf: &mut Scratch,
     ) -> FileResult {
         let shown = crate::artifact::Artifact::display(rel);
         if self.global.path(&shown) {
@@ -826,7 +832,7 @@ impl Scanner {
         full: &Path,
         shown: String,
         opts: &ScanOptions,
-        buf: &mut Vec<u8>,
+        buf: &mut Scratch,
     ) -> FileResult {
         use std::io::Read;
         let file = match std::fs::File::open(full) {
@@ -846,29 +852,43 @@ impl Scanner {
                 ),
             );
         }
-        buf.clear();
-        // At most one byte over the limit, so a file that grew past it is noticed; the
-        // first bytes alone tell a binary file, which is not read further.
-        let mut file = file.take(opts.max_file_size.saturating_add(1));
-        if let Err(e) = file.by_ref().take(BINARY_PROBE as u64).read_to_end(buf) {
+        // As many bytes as the file has (a file that grows meanwhile is read as it was);
+        // the first bytes alone tell a binary file, which is not read further. Reserving
+        // the size first makes each part one read.
+        let text = &mut buf.text;
+        text.clear();
+        text.reserve(size as usize);
+        // A size of 0 may be a file that does not know its size: read to the limit.
+        let limit = opts.max_file_size;
+        let mut file = file.take(if size == 0 {
+            limit.saturating_add(1)
+        } else {
+            size
+        });
+        if let Err(e) = file.by_ref().take(BINARY_PROBE as u64).read_to_end(text) {
             return FileResult::Error(shown, e.to_string());
         }
-        if memchr::memchr(0, buf).is_some() {
+        if memchr::memchr(0, text).is_some() {
             return FileResult::Skipped(shown, "binary".into());
         }
-        if let Err(e) = file.read_to_end(buf) {
+        if let Err(e) = file.read_to_end(text) {
             return FileResult::Error(shown, e.to_string());
         }
-        if buf.len() as u64 > opts.max_file_size {
-            return FileResult::Skipped(
-                shown,
-                format!("larger than the {} byte limit", opts.max_file_size),
-            );
+        let bytes = text.len() as u64;
+        if bytes > limit {
+            return FileResult::Skipped(shown, format!("larger than the {limit} byte limit"));
         }
-        let text = utf8_lossy(buf);
-        let findings = self.scan_text(&shown, &text, opts);
-        FileResult::Scanned(buf.len() as u64, findings)
+        let text = utf8_lossy(text);
+        let findings = self.scan_text(&shown, &text, opts, &mut buf.hits);
+        FileResult::Scanned(bytes, findings)
     }
+}
+
+/// What a scanning thread reuses from file to file.
+#[derive(Default)]
+struct Scratch {
+    text: Vec<u8>,
+    hits: Hits,
 }
 
 enum FileResult {
