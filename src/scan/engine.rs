@@ -78,6 +78,15 @@ struct Compiled {
     /// given tree, and compiling all of them would dominate a small scan.
     pattern: String,
     regex: OnceLock<Result<BytesRegex, String>>,
+    /// The pattern with its long bounded repetitions made unbounded (`[\w.-]{0,40}`
+    /// becomes `[\w.-]*`), when it has any: it matches wherever the pattern does, and a
+    /// lazy DFA runs it fast, where counting to 40 at every offset makes the DFA build
+    /// new states all the time. A window it does not match is passed over; `None` when the
+    /// pattern has no such repetition.
+    gate: Option<(
+        regex_syntax::hir::Hir,
+        OnceLock<Option<regex_automata::meta::Regex>>,
+    )>,
     /// Index of the capture group holding the value (0 = the whole match).
     group: usize,
     prefix: Option<String>,
@@ -102,21 +111,16 @@ struct CompiledAllow {
 
 impl CompiledAllow {
     fn new(a: &Allowlist, owner: &str) -> Result<Self, ConfigError> {
+        // The policy's validation has parsed every pattern; one that still fails to compile
+        // allows nothing (see `LazyRegex`).
         let regexes = a
             .regexes
             .iter()
-            .map(|r| {
-                regex_syntax::Parser::new()
-                    .parse(r.as_str())
-                    .map(|_| LazyRegex {
-                        pattern: r.as_str().to_string(),
-                        compiled: OnceLock::new(),
-                    })
-                    .map_err(|e| {
-                        ConfigError::plain(format!("invalid allowlist regex in {owner}: {e}"))
-                    })
+            .map(|r| LazyRegex {
+                pattern: r.as_str().to_string(),
+                compiled: OnceLock::new(),
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
         let paths = if a.paths.is_empty() {
             None
         } else {
@@ -171,6 +175,40 @@ pub(crate) fn compile_rule_regex(pattern: &str) -> Result<BytesRegex, regex::Err
         .unicode(false)
         .build()
         .or_else(|_| RegexBuilder::new(pattern).build())
+}
+
+/// `h` with every bounded repetition of 8 or more that may vary made unbounded, and its
+/// groups dropped; `None` when nothing changes.
+fn relaxed(h: &regex_syntax::hir::Hir) -> Option<regex_syntax::hir::Hir> {
+    use regex_syntax::hir::{Hir, HirKind, Repetition};
+    fn relax(h: &Hir, changed: &mut bool) -> Hir {
+        match h.kind() {
+            HirKind::Repetition(r) => {
+                let max = match r.max {
+                    Some(n) if n >= 8 && n > r.min => {
+                        *changed = true;
+                        None
+                    }
+                    m => m,
+                };
+                Hir::repetition(Repetition {
+                    min: r.min,
+                    max,
+                    greedy: r.greedy,
+                    sub: Box::new(relax(&r.sub, changed)),
+                })
+            }
+            HirKind::Capture(c) => relax(&c.sub, changed),
+            HirKind::Concat(v) => Hir::concat(v.iter().map(|s| relax(s, changed)).collect()),
+            HirKind::Alternation(v) => {
+                Hir::alternation(v.iter().map(|s| relax(s, changed)).collect())
+            }
+            _ => h.clone(),
+        }
+    }
+    let mut changed = false;
+    let out = relax(h, &mut changed);
+    changed.then_some(out)
 }
 
 /// The capture group holding a rule's value: the one named `secret`, else group 1 when
@@ -336,6 +374,7 @@ impl Scanner {
                 generic: r.generic,
                 needs: required_punctuation(&hir),
                 digits: min_digits(&hir),
+                gate: relaxed(&hir).map(|h| (h, OnceLock::new())),
                 allow: CompiledAllow::new(&r.allowlist, &owner)?,
             });
             hirs.push(hir);
@@ -562,6 +601,16 @@ impl Scanner {
                     .take(rule.digits)
                     .count()
                     < rule.digits)
+        {
+            return;
+        }
+        if let Some((hir, gate)) = &rule.gate
+            && let Some(gate) = gate.get_or_init(|| {
+                regex_automata::meta::Regex::builder()
+                    .build_from_hir(hir)
+                    .ok()
+            })
+            && !gate.is_match(hay)
         {
             return;
         }
@@ -1165,6 +1214,33 @@ rules:
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn the_relaxed_gate_matches_wherever_the_pattern_does() {
+        let parse = |p: &str| parse_as_compiled(p).unwrap();
+        // Short or fixed counts stay as they are.
+        assert!(relaxed(&parse(r"[0-9]{1,4}-[a-f]{32}")).is_none());
+        let pattern = r"(?i)(?:^|[^a-z])[\w.-]{0,40}?token[\w.-]{0,10}\s*=\s*'(?P<v>[^']{19,249})'";
+        let gate = regex_automata::meta::Regex::builder()
+            .build_from_hir(&relaxed(&parse(pattern)).unwrap())
+            .unwrap();
+        let exact = compile_rule_regex(pattern).unwrap();
+        let long = "x".repeat(60);
+        for hay in [
+            "my_token = 'abcdefghijklmnopqrstuvwxyz'",
+            "a_very_long_name_for_a_token_x = 'abcdefghijklmnopqrstuvw'",
+            "token = 'short'",
+            &format!("{long}_token = 'abcdefghijklmnopqrstuvwxyz'"),
+            &format!("token = '{long}{long}{long}{long}{long}'"),
+        ] {
+            if exact.is_match(hay.as_bytes()) {
+                assert!(gate.is_match(hay), "{hay}");
+            }
+        }
+        // Wider: it also lets through what only the bounds rule out.
+        let far = format!("{long}token = 'abcdefghijklmnopqrstuvwxyz'");
+        assert!(gate.is_match(far.as_str()) && !exact.is_match(far.as_bytes()));
     }
 
     #[test]
