@@ -5,7 +5,6 @@ use std::sync::OnceLock;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
-use regex::Regex;
 use regex::bytes::{Regex as BytesRegex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
@@ -154,15 +153,17 @@ struct LazyRegex {
     pattern: String,
     /// `None` when the pattern parsed but could not be compiled (a size limit): it then
     /// allows nothing, so a finding is never hidden by a broken exception.
-    compiled: OnceLock<Option<Regex>>,
+    compiled: OnceLock<Option<BytesRegex>>,
 }
 
 impl LazyRegex {
     fn is_match(&self, s: &str) -> bool {
+        // Compiled as rule patterns are (ASCII classes unless the pattern needs Unicode):
+        // a Unicode-aware `(?i)` pattern costs far more to compile than to run here.
         self.compiled
-            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .get_or_init(|| compile_rule_regex(&self.pattern).ok())
             .as_ref()
-            .is_some_and(|r| r.is_match(s))
+            .is_some_and(|r| r.is_match(s.as_bytes()))
     }
 }
 
@@ -906,7 +907,10 @@ impl Scanner {
         // the size first makes each part one read.
         let text = &mut buf.text;
         text.clear();
-        text.reserve(size as usize);
+        if text.capacity() < size as usize {
+            // A fresh buffer rather than a grown one: growing copies the old content.
+            *text = Vec::with_capacity((size as usize).max(2 * text.capacity()));
+        }
         // A size of 0 may be a file that does not know its size: read to the limit.
         let limit = opts.max_file_size;
         let mut file = file.take(if size == 0 {

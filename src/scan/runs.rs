@@ -253,18 +253,13 @@ impl Runs {
             let (start, end) = self.union.run_at(bytes, e - 1);
             if self.union.fits(&bytes[start..end]).is_some() {
                 for (k, s) in self.shapes.iter().enumerate() {
-                    let mut p = start;
-                    while let Some(d) = bytes[p..end].iter().position(u8::is_ascii_digit) {
-                        let d = p + d;
-                        if s.allowed[bytes[d] as usize] {
-                            let (rs, re) = s.run_at(&bytes[..end], d);
-                            if let Some((a, z)) = s.fits(&bytes[rs..re]) {
-                                hit(k, rs + a, rs + z);
-                            }
-                            p = re;
-                        } else {
-                            p = d + 1;
+                    // The shape's own runs inside the union's.
+                    let mut from = start;
+                    for seg in bytes[start..end].split(|&b| !s.allowed[b as usize]) {
+                        if let Some((a, z)) = s.fits(seg) {
+                            hit(k, from + a, from + z);
                         }
+                        from += seg.len() + 1;
                     }
                 }
             }
