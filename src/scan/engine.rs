@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
-use regex::bytes::{Regex as BytesRegex, RegexBuilder};
+use regex_automata::meta::Regex as BytesRegex;
 use sha2::{Digest, Sha256};
 
 use super::cfg::{Allowlist, Category, Pattern};
@@ -163,7 +163,7 @@ impl LazyRegex {
         self.compiled
             .get_or_init(|| compile_rule_regex(&self.pattern).ok())
             .as_ref()
-            .is_some_and(|r| r.is_match(s.as_bytes()))
+            .is_some_and(|r| r.is_match(s))
     }
 }
 
@@ -171,11 +171,30 @@ impl LazyRegex {
 /// only; tokens, keys and numbers are ASCII, and Unicode tables make large, slow automata),
 /// falling back to Unicode mode for a pattern that needs it. A rule may turn Unicode on
 /// for a part of its pattern with `(?u:...)`.
-pub(crate) fn compile_rule_regex(pattern: &str) -> Result<BytesRegex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .unicode(false)
-        .build()
-        .or_else(|_| RegexBuilder::new(pattern).build())
+pub(crate) fn compile_rule_regex(pattern: &str) -> Result<BytesRegex, String> {
+    let build = |unicode: bool| {
+        regex_automata::meta::Regex::builder()
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(unicode)
+                    .utf8(false),
+            )
+            .configure(regex_config())
+            .build(pattern)
+    };
+    build(false)
+        .or_else(|_| build(true))
+        .map_err(|e| e.to_string())
+}
+
+/// How rule and allowlist regexes are built: searched with the lazy DFA, their groups read
+/// by backtracking. No fully compiled DFA and no one-pass DFA: most run on a few windows
+/// only, and building those costs more than it saves there.
+fn regex_config() -> regex_automata::meta::Config {
+    regex_automata::meta::Config::new()
+        .utf8_empty(false)
+        .dfa(false)
+        .onepass(false)
 }
 
 /// `h` with every bounded repetition of 8 or more that may vary made unbounded, and its
@@ -608,6 +627,7 @@ impl Scanner {
         if let Some((hir, gate)) = &rule.gate
             && let Some(gate) = gate.get_or_init(|| {
                 regex_automata::meta::Regex::builder()
+                    .configure(regex_config())
                     .build_from_hir(hir)
                     .ok()
             })
@@ -630,15 +650,15 @@ impl Scanner {
         };
         for caps in regex.captures_iter(hay) {
             let Some(m) = caps
-                .get(rule.group)
-                .or_else(|| caps.get(0))
+                .get_group(rule.group)
+                .or_else(|| caps.get_match().map(|m| m.span()))
                 .filter(|m| !m.is_empty())
             else {
                 continue;
             };
             // An ASCII-mode match may cut a multi-byte character; widen to whole characters.
-            let start = floor_boundary(text, ws + m.start());
-            let end = ceil_boundary(text, ws + m.end());
+            let start = floor_boundary(text, ws + m.start);
+            let end = ceil_boundary(text, ws + m.end);
             out.push(Candidate {
                 rule: i,
                 start,
