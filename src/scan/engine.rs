@@ -181,10 +181,9 @@ pub(crate) fn compile_rule_regex(pattern: &str) -> Result<BytesRegex, String> {
             )
             .configure(regex_config())
             .build(pattern)
+            .map_err(|e| e.to_string())
     };
-    build(false)
-        .or_else(|_| build(true))
-        .map_err(|e| e.to_string())
+    build(false).or_else(|_| build(true))
 }
 
 /// How rule and allowlist regexes are built: searched with the lazy DFA, their groups read
