@@ -355,49 +355,48 @@ impl Scanner {
     /// Compiles the rules and allowlists of a validated policy.
     pub fn from_policy(policy: &Policy) -> Result<Scanner, ConfigError> {
         let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.value.as_str()).collect();
-        let mut rules = Vec::with_capacity(policy.rules.len());
-        let mut hirs = Vec::with_capacity(policy.rules.len());
-        for r in &policy.rules {
-            let owner = format!("rule `{}`", r.id.value);
-            let hir = parse_as_compiled(&r.regex.value)
-                .map_err(|e| ConfigError::plain(format!("invalid regex in {owner}: {e}")))?;
-            let group = value_group(&hir);
-            let check = match &r.validate {
-                None => None,
-                Some(name) => Some(Check::from_name(&name.value).ok_or_else(|| {
-                    ConfigError::plain(format!("unknown validator `{}` in {owner}", name.value))
-                })?),
+        let compile =
+            |r: &super::RuleDef| -> Result<(Compiled, regex_syntax::hir::Hir), ConfigError> {
+                let owner = format!("rule `{}`", r.id.value);
+                let hir = parse_as_compiled(&r.regex.value)
+                    .map_err(|e| ConfigError::plain(format!("invalid regex in {owner}: {e}")))?;
+                let group = value_group(&hir);
+                let check = match &r.validate {
+                    None => None,
+                    Some(name) => Some(Check::from_name(&name.value).ok_or_else(|| {
+                        ConfigError::plain(format!("unknown validator `{}` in {owner}", name.value))
+                    })?),
+                };
+                let near = match &r.near {
+                    None => None,
+                    Some(n) => Some((
+                        ids.iter().position(|i| *i == n.rule.value).ok_or_else(|| {
+                            ConfigError::plain(format!(
+                                "{owner} is `near` unknown rule `{}`",
+                                n.rule.value
+                            ))
+                        })?,
+                        n.lines,
+                    )),
+                };
+                let compiled = Compiled {
+                    id: r.id.value.clone(),
+                    category: r.category,
+                    pattern: r.regex.value.clone(),
+                    regex: OnceLock::new(),
+                    group,
+                    prefix: r.prefix.clone().filter(|p| !p.is_empty()),
+                    entropy: r.entropy,
+                    check,
+                    near,
+                    generic: r.generic,
+                    needs: required_punctuation(&hir),
+                    digits: min_digits(&hir),
+                    gate: relaxed(&hir).map(|h| (h, OnceLock::new())),
+                    allow: CompiledAllow::new(&r.allowlist, &owner)?,
+                };
+                Ok((compiled, hir))
             };
-            let near = match &r.near {
-                None => None,
-                Some(n) => Some((
-                    ids.iter().position(|i| *i == n.rule.value).ok_or_else(|| {
-                        ConfigError::plain(format!(
-                            "{owner} is `near` unknown rule `{}`",
-                            n.rule.value
-                        ))
-                    })?,
-                    n.lines,
-                )),
-            };
-            rules.push(Compiled {
-                id: r.id.value.clone(),
-                category: r.category,
-                pattern: r.regex.value.clone(),
-                regex: OnceLock::new(),
-                group,
-                prefix: r.prefix.clone().filter(|p| !p.is_empty()),
-                entropy: r.entropy,
-                check,
-                near,
-                generic: r.generic,
-                needs: required_punctuation(&hir),
-                digits: min_digits(&hir),
-                gate: relaxed(&hir).map(|h| (h, OnceLock::new())),
-                allow: CompiledAllow::new(&r.allowlist, &owner)?,
-            });
-            hirs.push(hir);
-        }
         let mut words: Vec<String> = Vec::new();
         let mut triggers: Vec<Vec<Trigger>> = Vec::new();
         let mut always = Vec::new();
@@ -429,13 +428,28 @@ impl Scanner {
                 }
             }
         }
+        // The keyword automaton and the rules' patterns are independent: build them side by
+        // side (each takes a few milliseconds, which a small scan notices).
+        let (prefilter, compiled) = rayon::join(
+            || Prefilter::new(&words, None),
+            || {
+                policy
+                    .rules
+                    .par_iter()
+                    .map(compile)
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        );
+        let mut prefilter = prefilter.map_err(ConfigError::plain)?;
+        let (rules, hirs): (Vec<Compiled>, Vec<_>) = compiled?.into_iter().unzip();
         let always_shapes = always
             .iter()
             .map(|&i| RunShape::of(&hirs[i], rules[i].group))
             .collect::<Option<Vec<_>>>()
             .and_then(Runs::new);
-        let prefilter = Prefilter::new(&words, always_shapes.as_ref().map(Runs::filter).as_ref())
-            .map_err(ConfigError::plain)?;
+        if let Some(runs) = &always_shapes {
+            prefilter.set_runs(&runs.filter());
+        }
         let always_set = if always.len() > 1 && always_shapes.is_none() {
             let pats: Vec<&str> = always
                 .iter()

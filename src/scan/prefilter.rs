@@ -180,17 +180,6 @@ impl Prefilter {
         }
         let lens: Vec<usize> = words.iter().map(String::len).collect();
         let overlap = lens.iter().copied().max().unwrap_or(0).max(1);
-        let mut run_add = [0u64; 256];
-        let mut run_fresh = 0;
-        if let Some(f) = runs {
-            for (b, add) in run_add.iter_mut().enumerate() {
-                if f.allowed[b] {
-                    *add = if (b as u8).is_ascii_digit() { DIGIT } else { 1 };
-                }
-            }
-            let bias = |min: usize| (1u64 << 31) - (min.clamp(1, 1 << 31) as u64);
-            run_fresh = bias(f.min_len) | bias(f.min_digits.max(1)) << 32;
-        }
         Ok(Prefilter {
             class,
             classes,
@@ -200,9 +189,28 @@ impl Prefilter {
             matches,
             lens,
             overlap,
-            run_add,
-            run_fresh,
+            run_add: [0; 256],
+            run_fresh: 0,
         })
+        .map(|mut p| {
+            if let Some(f) = runs {
+                p.set_runs(f);
+            }
+            p
+        })
+    }
+
+    /// From now on, also report the runs `f` asks for.
+    pub(crate) fn set_runs(&mut self, f: &RunFilter) {
+        for (b, add) in self.run_add.iter_mut().enumerate() {
+            *add = match (f.allowed[b], (b as u8).is_ascii_digit()) {
+                (false, _) => 0,
+                (true, true) => DIGIT,
+                (true, false) => 1,
+            };
+        }
+        let bias = |min: usize| (1u64 << 31) - (min.clamp(1, 1 << 31) as u64);
+        self.run_fresh = bias(f.min_len) | bias(f.min_digits.max(1)) << 32;
     }
 
     /// Every keyword occurrence and run of `hay`, into `hits` (cleared first).
