@@ -13,6 +13,9 @@
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, dfa::DFA};
 
+/// Entries of a [`Prefilter::small`] table: any 16-bit state plus any class.
+const SMALL: usize = (1 << 16) + 256;
+
 /// Files shorter than this are walked as one stretch.
 const LANE_MIN: usize = 2048;
 
@@ -23,6 +26,10 @@ pub(crate) struct Prefilter {
     classes: usize,
     /// `trans[state + class]`: the next state, already multiplied by `classes`.
     trans: Vec<u32>,
+    /// The same table in a fixed-size array, when every state fits in 16 bits (the
+    /// built-in policy's keywords take about 40,000 entries): indexing it needs no bounds
+    /// check, which the walk pays for at every byte.
+    small: Option<Box<[u32; SMALL]>>,
     start: u32,
     /// States at or above this one are match states.
     first_match: u32,
@@ -183,6 +190,13 @@ impl Prefilter {
         Ok(Prefilter {
             class,
             classes,
+            small: (trans.len() <= 1 << 16)
+                .then(|| {
+                    let mut t = vec![0u32; SMALL];
+                    t[..trans.len()].copy_from_slice(&trans);
+                    t
+                })
+                .and_then(|t| t.into_boxed_slice().try_into().ok()),
             trans,
             start: scaled(renumber[0])?,
             first_match: scaled(first_match)?,
@@ -215,18 +229,26 @@ impl Prefilter {
 
     /// Every keyword occurrence and run of `hay`, into `hits` (cleared first).
     pub(crate) fn search(&self, hay: &[u8], hits: &mut Hits) {
+        match &self.small {
+            Some(t) => self.search_with(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize]),
+            None => self.search_with(hay, hits, |s, c| self.trans[s as usize + c as usize]),
+        }
+    }
+
+    /// [`Prefilter::search`] with `next(state, class)` giving the next state.
+    fn search_with(&self, hay: &[u8], hits: &mut Hits, next: impl Fn(u32, u8) -> u32 + Copy) {
         hits.clear();
         let n = hay.len();
         let part = n / 4;
         if n < LANE_MIN || part <= self.overlap {
-            self.walk(hay, 0, 0, n, hits);
+            self.walk(next, hay, 0, 0, n, hits);
         } else {
             let mut later = std::mem::take(&mut hits.lanes);
             for (k, d) in &mut later {
                 k.clear();
                 d.clear();
             }
-            self.lanes(hay, part, hits, &mut later);
+            self.lanes(next, hay, part, hits, &mut later);
             for (k, d) in &mut later {
                 hits.keywords.append(k);
                 hits.runs.append(d);
@@ -246,11 +268,19 @@ impl Prefilter {
 
     /// One stretch: walks `hay[from..to]`, reporting what ends in `own..to` (and a run
     /// still open at the end of the file).
-    fn walk(&self, hay: &[u8], from: usize, own: usize, to: usize, hits: &mut Hits) {
+    fn walk(
+        &self,
+        next: impl Fn(u32, u8) -> u32,
+        hay: &[u8],
+        from: usize,
+        own: usize,
+        to: usize,
+        hits: &mut Hits,
+    ) {
         let (mut s, mut r) = (self.start, self.run_start(hay, from));
         for (p, &b) in hay[from..to].iter().enumerate() {
             let p = from + p;
-            s = self.trans[s as usize + self.class[b as usize] as usize];
+            s = next(s, self.class[b as usize]);
             let add = self.run_add[b as usize];
             let ended = run_ended(r, add);
             r = run_next(r, add, self.run_fresh);
@@ -265,7 +295,14 @@ impl Prefilter {
 
     /// Four stretches in lockstep: stretch `k` owns `hay[k * part..]` up to the next one
     /// and starts `overlap` bytes early; the last one also owns the remainder.
-    fn lanes(&self, hay: &[u8], part: usize, first: &mut Hits, later: &mut [Found; 3]) {
+    fn lanes(
+        &self,
+        next: impl Fn(u32, u8) -> u32,
+        hay: &[u8],
+        part: usize,
+        first: &mut Hits,
+        later: &mut [Found; 3],
+    ) {
         let ov = self.overlap;
         let own = [0, part, 2 * part, 3 * part];
         let until = [part, 2 * part, 3 * part, usize::MAX];
@@ -277,15 +314,10 @@ impl Prefilter {
             &hay[from[2]..from[2] + len],
             &hay[from[3]..from[3] + len],
         );
-        let (trans, class, fm, add, fresh) = (
-            &self.trans[..],
-            &self.class,
-            self.first_match,
-            &self.run_add,
-            self.run_fresh,
-        );
+        let (class, fm, add, fresh) =
+            (&self.class, self.first_match, &self.run_add, self.run_fresh);
         let [(k1, d1), (k2, d2), (k3, d3)] = later;
-        let mut out = [
+        let out = [
             (&mut first.keywords, &mut first.runs),
             (k1, d1),
             (k2, d2),
@@ -296,7 +328,7 @@ impl Prefilter {
         macro_rules! step {
             ($k:literal, $lane:ident, $i:ident) => {{
                 let byte = $lane[$i];
-                s[$k] = trans[s[$k] as usize + class[byte as usize] as usize];
+                s[$k] = next(s[$k], class[byte as usize]);
                 let inc = add[byte as usize];
                 let ended = run_ended(r[$k], inc);
                 r[$k] = run_next(r[$k], inc, fresh);
@@ -305,8 +337,7 @@ impl Prefilter {
                     // A stretch reports only inside its own part; the next one reports
                     // what its overlap sees.
                     if p >= own[$k] && p < until[$k] {
-                        let (keys, runs) = &mut out[$k];
-                        self.record(s[$k], ended, p, keys, runs);
+                        self.record(s[$k], ended, p, out[$k].0, out[$k].1);
                     }
                 }
             }};
@@ -319,9 +350,9 @@ impl Prefilter {
         }
         // The last stretch goes on to the end of the file.
         let (mut s3, mut r3) = (s[3], r[3]);
-        let (keys, runs) = &mut out[3];
+        let [_, _, _, (keys, runs)] = out;
         for (p, &byte) in hay.iter().enumerate().skip(from[3] + len) {
-            s3 = trans[s3 as usize + class[byte as usize] as usize];
+            s3 = next(s3, class[byte as usize]);
             let inc = add[byte as usize];
             let ended = run_ended(r3, inc);
             r3 = run_next(r3, inc, fresh);
@@ -334,6 +365,7 @@ impl Prefilter {
         }
     }
 
+    #[cold]
     #[inline(never)]
     fn record(
         &self,
@@ -454,6 +486,30 @@ mod tests {
         let mut digits = vec![b'7'; 9000];
         digits.extend_from_slice(b" x 12 345");
         check(&words, &filter(5), &digits);
+    }
+
+    #[test]
+    fn a_keyword_set_too_big_for_the_small_table_finds_the_same() {
+        // Four letters spelling a number in base 26, then a digit.
+        let word = |i: usize| {
+            let l = |k: usize| char::from(b'a' + (i / 26usize.pow(k as u32) % 26) as u8);
+            format!("{}{}{}{}{}", l(3), l(2), l(1), l(0), i % 10)
+        };
+        let words: Vec<String> = (0..3000).map(|i| word(i * 37)).collect();
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        let pf = Prefilter::new(&words, None).unwrap();
+        assert!(pf.small.is_none());
+        let mut hay = Vec::new();
+        for i in (0..3000).step_by(7) {
+            hay.extend_from_slice(format!("x {} 12-34 ", word(i * 37).to_uppercase()).as_bytes());
+        }
+        check(&refs, &filter(4), &hay);
+        assert!(
+            Prefilter::new(&["key".to_string()], None)
+                .unwrap()
+                .small
+                .is_some()
+        );
     }
 
     #[test]
