@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:-/tmp/tiercheck-bench}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-10}
 SLOW_LIMIT=${SLOW_LIMIT:-600}
 POLICY_ARGS=()
 if [ -n "${POLICY:-}" ]; then POLICY_ARGS=(--policy "$(realpath "$POLICY")"); fi
@@ -63,9 +63,12 @@ TC="$BIN scan ${POLICY_ARGS[*]} --format json"
 for tree in pystd crates; do
   dir="$WORK/$tree"
   echo "== $tree: $(du -sh --apparent-size "$dir" | cut -f1), $(find "$dir" -type f | wc -l) files"
+  # `rg -c -F -f keywords.txt` is the issue's floor; `-i` is the like-for-like one (keywords
+  # in lower case match in any case), slower for ripgrep.
   hyperfine -N --warmup 1 --runs "$RUNS" -i --export-markdown "$WORK/$tree.md" \
     -n "tiercheck scan" "$TC $dir" \
     -n "tiercheck scan --category secret" "$TC --category secret $dir" \
+    -n "rg -c -F -f keywords.txt" "rg --hidden -c -F -f $WORK/keywords.txt $dir" \
     -n "rg -c -F -i -f keywords.txt" "rg --hidden -c -F -i -f $WORK/keywords.txt $dir" \
     > "$WORK/$tree.hyperfine.txt"
   cat "$WORK/$tree.md"
