@@ -144,6 +144,9 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         },
         out,
     )?;
+    // The process ends right after this: freeing the compiled rules' automata and caches
+    // is left to the operating system.
+    std::mem::forget(scanner);
     Ok(if report.findings.is_empty() {
         ExitCode::SUCCESS
     } else {
