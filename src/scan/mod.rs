@@ -2,10 +2,11 @@
 //! only reads the policy's `rules`, `allowlist` and `prompt_files` sections) so it could
 //! become a crate of its own.
 //!
-//! One pass per file: an Aho-Corasick automaton over every rule's keywords finds where
-//! rules could match; only those rules run their regex, and only on a bounded window
-//! around each hit. Candidates then pass entropy, validators, allowlists, inline
-//! `tiercheck:allow` and `near` before they become redacted [`Finding`]s.
+//! One pass per file (`prefilter`): an automaton over every rule's keywords finds where
+//! rules could match, and the same loop finds runs of bytes that could hold a keyword-less
+//! rule's value (`runs`); only those rules run their regex, and only on a bounded window
+//! around each hit (`engine`). Candidates then pass entropy, validators, allowlists,
+//! inline `tiercheck:allow` and `near` before they become redacted [`Finding`]s.
 
 pub mod baseline;
 mod cache;

@@ -3,9 +3,11 @@
 //! Such a rule's value is made of a few kinds of bytes and holds several digits (a card
 //! number is digits with spaces or dashes, at least 13 of them). Its [`RunShape`], read off
 //! the rule's own pattern, says which bytes the value can hold, how many digits and how
-//! many bytes it has at least. A value is then a part of a maximal run of such bytes, so
-//! only runs with enough digits and bytes can hold one: [`runs`] finds them with a plain
-//! byte scan, and the rule's regex runs only on their lines.
+//! many bytes it has at least, which bytes it begins and ends with, the punctuation it
+//! holds and its longest group of digits. A value is then a part of a maximal run of such
+//! bytes, so only runs that fit can hold one: the prefilter's pass over the file reports
+//! the runs of all the rules' bytes together ([`Runs::filter`]), [`Runs::hits`] finds each
+//! rule's runs inside them, and the rule's regex runs only on their lines.
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
