@@ -112,8 +112,41 @@ impl Prefilter {
         let start = dfa
             .start_state(Anchored::No)
             .map_err(|e| format!("cannot build keyword set: {e}"))?;
+        // Byte classes: the automaton treats alike every byte that occurs in no keyword,
+        // and a letter like its other case; every other byte is a class of its own.
+        let mut class = [0u8; 256];
+        let mut reps: Vec<u8> = Vec::new();
+        let mut seen = [false; 256];
+        for w in words {
+            for b in w.bytes() {
+                seen[b.to_ascii_lowercase() as usize] = true;
+                seen[b.to_ascii_uppercase() as usize] = true;
+            }
+        }
+        if let Some(other) = (0..=255u8).find(|&b| !seen[b as usize]) {
+            reps.push(other);
+        }
+        for b in 0..=255u8 {
+            if seen[b as usize] {
+                let lower = b.to_ascii_lowercase();
+                if b == lower {
+                    reps.push(b);
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            class[b as usize] = if seen[b as usize] {
+                let lower = b.to_ascii_lowercase();
+                // At most 256 classes, so one fits in a byte.
+                reps.iter().position(|&r| r == lower).unwrap_or(0) as u8
+            } else {
+                0
+            };
+        }
+        let classes = reps.len();
         // Every state reachable from the start, numbered in the order they are found
-        // (`index` maps the automaton's own state ids, which are small, to those numbers).
+        // (`index` maps the automaton's own state ids, which are small, to those numbers),
+        // and its next state per class.
         let mut index: Vec<u32> = Vec::new();
         let mut number = |sid: StateID, order: &mut Vec<StateID>| -> Result<u32, String> {
             let at = sid.as_usize();
@@ -133,29 +166,12 @@ impl Prefilter {
         let mut i = 0;
         while i < order.len() {
             let from = order[i];
-            for b in 0..=255u8 {
+            for &b in &reps {
                 next.push(number(dfa.next_state(Anchored::No, from, b), &mut order)?);
             }
             i += 1;
         }
         let states = order.len();
-        // Bytes whose column of next states is the same form one class: sorting the bytes
-        // by their columns puts equal ones side by side.
-        let next = &next;
-        let column = |b: usize| (0..states).map(move |s| next[s * 256 + b]);
-        let mut bytes: Vec<usize> = (0..256).collect();
-        bytes.sort_by(|&x, &y| column(x).cmp(column(y)));
-        let mut class = [0u8; 256];
-        let mut classes = 0;
-        for (k, &b) in bytes.iter().enumerate() {
-            if k > 0 && column(b).ne(column(bytes[k - 1])) {
-                classes += 1;
-            }
-            // At most 256 classes, so one fits in a byte.
-            class[b] = classes as u8;
-        }
-        let classes = classes + 1;
-        // Match states last, so that "is a match" is one compare.
         let is_match: Vec<bool> = order.iter().map(|&s| dfa.is_match(s)).collect();
         let mut renumber = vec![0usize; states];
         let mut n = 0;
@@ -176,8 +192,8 @@ impl Prefilter {
         let mut matches = vec![Box::<[u32]>::default(); states - first_match];
         for s in 0..states {
             let row = renumber[s] * classes;
-            for b in 0..256 {
-                trans[row + class[b] as usize] = scaled(renumber[next[s * 256 + b] as usize])?;
+            for c in 0..classes {
+                trans[row + c] = scaled(renumber[next[s * classes + c] as usize])?;
             }
             if is_match[s] {
                 matches[renumber[s] - first_match] = (0..dfa.match_len(order[s]))
