@@ -287,6 +287,11 @@ impl RunShape {
     /// that can end one, as offsets into `run`, when that part is long enough and holds
     /// enough digits, with enough of them in a row, to hold a value.
     fn fits(&self, run: &[u8]) -> Option<(usize, usize)> {
+        // Cheap refusals first: too short, or without the punctuation (the part is inside
+        // the run).
+        if run.len() < self.min_len || !holds_all(run, &self.needs) {
+            return None;
+        }
         let a = run.iter().position(|&b| self.first[b as usize])?;
         let z = run.iter().rposition(|&b| self.last[b as usize])? + 1;
         let part = run.get(a..z)?;
