@@ -257,7 +257,14 @@ impl Prefilter {
         let n = hay.len();
         let part = n / 4;
         if n < LANE_MIN || part <= self.overlap {
-            self.walk(next, hay, 0, 0, n, hits);
+            self.walk_rest(
+                next,
+                hay,
+                0,
+                (self.start, self.run_fresh),
+                &mut hits.keywords,
+                &mut hits.runs,
+            );
         } else {
             let mut later = std::mem::take(&mut hits.lanes);
             for (k, d) in &mut later {
@@ -282,30 +289,28 @@ impl Prefilter {
         }
     }
 
-    /// One stretch: walks `hay[from..to]`, reporting what ends in `own..to` (and a run
-    /// still open at the end of the file).
-    fn walk(
+    /// Walks `hay[from..]` to the end of the file from state `s` and run count `r`,
+    /// reporting everything it finds there (and a run still open at the end).
+    fn walk_rest(
         &self,
         next: impl Fn(u32, u8) -> u32,
         hay: &[u8],
         from: usize,
-        own: usize,
-        to: usize,
-        hits: &mut Hits,
+        (mut s, mut r): (u32, u64),
+        keywords: &mut Vec<(usize, usize, usize)>,
+        runs: &mut Vec<usize>,
     ) {
-        let (mut s, mut r) = (self.start, self.run_start(hay, from));
-        for (p, &b) in hay[from..to].iter().enumerate() {
-            let p = from + p;
+        for (p, &b) in hay.iter().enumerate().skip(from) {
             s = next(s, self.class[b as usize]);
             let add = self.run_add[b as usize];
             let ended = run_ended(r, add);
             r = run_next(r, add, self.run_fresh);
-            if (s >= self.first_match) | ended && p >= own {
-                self.record(s, ended, p, &mut hits.keywords, &mut hits.runs);
+            if (s >= self.first_match) | ended {
+                self.record(s, ended, p, keywords, runs);
             }
         }
-        if to == hay.len() && run_ended(r, 0) {
-            hits.runs.push(to);
+        if run_ended(r, 0) {
+            runs.push(hay.len());
         }
     }
 
@@ -365,20 +370,8 @@ impl Prefilter {
             step!(3, l3, i);
         }
         // The last stretch goes on to the end of the file.
-        let (mut s3, mut r3) = (s[3], r[3]);
         let [_, _, _, (keys, runs)] = out;
-        for (p, &byte) in hay.iter().enumerate().skip(from[3] + len) {
-            s3 = next(s3, class[byte as usize]);
-            let inc = add[byte as usize];
-            let ended = run_ended(r3, inc);
-            r3 = run_next(r3, inc, fresh);
-            if (s3 >= fm) | ended {
-                self.record(s3, ended, p, keys, runs);
-            }
-        }
-        if run_ended(r3, 0) {
-            runs.push(hay.len());
-        }
+        self.walk_rest(next, hay, from[3] + len, (s[3], r[3]), keys, runs);
     }
 
     #[cold]
