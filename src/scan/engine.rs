@@ -531,7 +531,9 @@ impl Scanner {
     ) -> Vec<Finding> {
         let wanted = self.wanted(opts, rel_path);
         let mut cands: Vec<Candidate> = Vec::new();
-        self.prefilter.search(text.as_bytes(), hits);
+        // Runs matter only to the keyword-less rules this scan runs.
+        let runs = self.always_shapes.is_some() && self.always.iter().any(|&i| wanted[i]);
+        self.prefilter.search(text.as_bytes(), hits, runs);
         self.run_always(text, &hits.runs, &wanted, &mut cands);
         // Per rule, the end of the last window it ran on: hits inside it are covered.
         let mut covered = vec![0usize; self.rules.len()];

@@ -244,20 +244,34 @@ impl Prefilter {
     }
 
     /// Every keyword occurrence and run of `hay`, into `hits` (cleared first).
-    pub(crate) fn search(&self, hay: &[u8], hits: &mut Hits) {
-        match &self.small {
-            Some(t) => self.search_with(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize]),
-            None => self.search_with(hay, hits, |s, c| self.trans[s as usize + c as usize]),
+    /// With `runs` false, runs are not followed (a scan that runs no keyword-less rule,
+    /// such as a secrets-only one, skips that work at every byte).
+    pub(crate) fn search(&self, hay: &[u8], hits: &mut Hits, runs: bool) {
+        let big = |s: u32, c: u8| self.trans[s as usize + c as usize];
+        match (&self.small, runs) {
+            (Some(t), true) => {
+                self.search_with::<true>(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize])
+            }
+            (Some(t), false) => {
+                self.search_with::<false>(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize])
+            }
+            (None, true) => self.search_with::<true>(hay, hits, big),
+            (None, false) => self.search_with::<false>(hay, hits, big),
         }
     }
 
     /// [`Prefilter::search`] with `next(state, class)` giving the next state.
-    fn search_with(&self, hay: &[u8], hits: &mut Hits, next: impl Fn(u32, u8) -> u32 + Copy) {
+    fn search_with<const RUNS: bool>(
+        &self,
+        hay: &[u8],
+        hits: &mut Hits,
+        next: impl Fn(u32, u8) -> u32 + Copy,
+    ) {
         hits.clear();
         let n = hay.len();
         let part = n / 4;
         if n < LANE_MIN || part <= self.overlap {
-            self.walk_rest(
+            self.walk_rest::<RUNS>(
                 next,
                 hay,
                 0,
@@ -271,7 +285,7 @@ impl Prefilter {
                 k.clear();
                 d.clear();
             }
-            self.lanes(next, hay, part, hits, &mut later);
+            self.lanes::<RUNS>(next, hay, part, hits, &mut later);
             for (k, d) in &mut later {
                 hits.keywords.append(k);
                 hits.runs.append(d);
@@ -291,7 +305,7 @@ impl Prefilter {
 
     /// Walks `hay[from..]` to the end of the file from state `s` and run count `r`,
     /// reporting everything it finds there (and a run still open at the end).
-    fn walk_rest(
+    fn walk_rest<const RUNS: bool>(
         &self,
         next: impl Fn(u32, u8) -> u32,
         hay: &[u8],
@@ -303,20 +317,22 @@ impl Prefilter {
         for (p, &b) in hay.iter().enumerate().skip(from) {
             s = next(s, self.class[b as usize]);
             let add = self.run_add[b as usize];
-            let ended = run_ended(r, add);
-            r = run_next(r, add, self.run_fresh);
+            let ended = RUNS && run_ended(r, add);
+            if RUNS {
+                r = run_next(r, add, self.run_fresh);
+            }
             if (s >= self.first_match) | ended {
                 self.record(s, ended, p, keywords, runs);
             }
         }
-        if run_ended(r, 0) {
+        if RUNS && run_ended(r, 0) {
             runs.push(hay.len());
         }
     }
 
     /// Four stretches in lockstep: stretch `k` owns `hay[k * part..]` up to the next one
     /// and starts `overlap` bytes early; the last one also owns the remainder.
-    fn lanes(
+    fn lanes<const RUNS: bool>(
         &self,
         next: impl Fn(u32, u8) -> u32,
         hay: &[u8],
@@ -351,8 +367,10 @@ impl Prefilter {
                 let byte = $lane[$i];
                 s[$k] = next(s[$k], class[byte as usize]);
                 let inc = add[byte as usize];
-                let ended = run_ended(r[$k], inc);
-                r[$k] = run_next(r[$k], inc, fresh);
+                let ended = RUNS && run_ended(r[$k], inc);
+                if RUNS {
+                    r[$k] = run_next(r[$k], inc, fresh);
+                }
                 if (s[$k] >= fm) | ended {
                     let p = from[$k] + $i;
                     // A stretch reports only inside its own part; the next one reports
@@ -371,7 +389,7 @@ impl Prefilter {
         }
         // The last stretch goes on to the end of the file.
         let [_, _, _, (keys, runs)] = out;
-        self.walk_rest(next, hay, from[3] + len, (s[3], r[3]), keys, runs);
+        self.walk_rest::<RUNS>(next, hay, from[3] + len, (s[3], r[3]), keys, runs);
     }
 
     #[cold]
@@ -446,7 +464,7 @@ mod tests {
         let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
         let pf = Prefilter::new(&owned, Some(f)).unwrap();
         let mut got = Hits::default();
-        pf.search(hay, &mut got);
+        pf.search(hay, &mut got, true);
         let want = naive(words, f, hay);
         // In order of where they end.
         assert!(got.keywords.is_sorted_by_key(|h| h.1));
@@ -463,6 +481,12 @@ mod tests {
             assert!(end > 0 && f.allowed[hay[end - 1] as usize]);
             assert!(end == hay.len() || !f.allowed[hay[end] as usize]);
         }
+        // Without runs: the same keywords, no runs.
+        let mut plain = Hits::default();
+        pf.search(hay, &mut plain, false);
+        plain.keywords.sort_unstable();
+        assert_eq!(plain.keywords, got.keywords);
+        assert!(plain.runs.is_empty());
     }
 
     #[test]
@@ -525,7 +549,7 @@ mod tests {
     fn without_a_filter_no_runs_are_reported() {
         let pf = Prefilter::new(&["tok".to_string()], None).unwrap();
         let mut got = Hits::default();
-        pf.search(b"123456789 TOKEN", &mut got);
+        pf.search(b"123456789 TOKEN", &mut got, true);
         assert!(got.runs.is_empty());
         assert_eq!(got.keywords, [(10, 13, 0)]);
         check(&[], &filter(3), b"12 1234 123456789 ab1234");
