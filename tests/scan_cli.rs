@@ -190,6 +190,18 @@ fn binary_and_oversized_files_are_skipped_and_reported() {
     assert!(out.contains("2 skipped"), "{out}");
 }
 
+#[test]
+fn a_file_size_limit_over_one_gib_is_a_usage_error() {
+    let t = Tree::new();
+    t.write("small.txt", token(9));
+    let (code, _, err) = t.scan(&["--max-file-size", "4294967296"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--max-file-size") && err.contains("1073741824"),
+        "{err}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn unreadable_file_is_reported_and_the_scan_goes_on() {

@@ -35,8 +35,10 @@ pub struct ScanArgs {
     /// Record the current findings (by fingerprint, never the value) in FILE and exit 0.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Skip (and report) files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    /// Skip (and report) files larger than this many bytes (at most 1 GiB: a file is
+    /// scanned in memory).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE,
+          value_parser = clap::value_parser!(u64).range(0..=crate::scan::MAX_FILE_SIZE_LIMIT))]
     pub max_file_size: u64,
     /// Scan the staged content (the index entries that differ from HEAD), for pre-commit
     /// hooks; line numbers are those of the staged content.

@@ -17,6 +17,10 @@ use crate::error::ConfigError;
 use crate::policy::Policy;
 
 /// Files larger than this are skipped (and reported) unless the caller says otherwise.
+/// The largest `--max-file-size` accepted: files are scanned in memory, and the
+/// prefilter's run counters assume files under 2 GiB.
+pub const MAX_FILE_SIZE_LIMIT: u64 = 1 << 30;
+
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
 /// How much of a file is looked at to decide that it is binary.

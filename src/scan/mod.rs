@@ -19,7 +19,10 @@ pub mod validators;
 pub use cache::ScanCache;
 pub use cfg::{Allowlist, Category, Near, Pattern, RuleDef};
 pub(crate) use engine::BINARY_PROBE;
-pub use engine::{DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner, fingerprint, redact};
+pub use engine::{
+    DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_LIMIT, ScanOptions, ScanReport, Scanner, fingerprint,
+    redact,
+};
 
 /// A finding, as every report shows it.
 pub use crate::checks::Finding;

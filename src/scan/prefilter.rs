@@ -40,7 +40,8 @@ pub(crate) struct Prefilter {
     lens: Vec<usize>,
     /// How far before its own part a stretch starts: the longest keyword.
     overlap: usize,
-    /// Per byte, what it adds to the current run ([`RunCount`]): 0 when it ends the run.
+    /// Per byte, what it adds to the current run's count (see [`FITS`]): 0 when it ends
+    /// the run.
     run_add: [u64; 256],
     /// A fresh run's count: so biased that [`FITS`] is set once the run is long enough
     /// and holds enough digits.
@@ -58,7 +59,8 @@ pub(crate) struct RunFilter {
 
 /// The run a walk is in, as one number: its length in the low 32 bits and its digits in
 /// the high 32 bits, each biased so that its top bit turns on when it reaches the filter's
-/// minimum. A run reaching 2^31 bytes would carry over; files are far smaller.
+/// minimum. A run reaching 2^31 bytes would carry over: files are scanned only up to
+/// [`crate::scan::MAX_FILE_SIZE_LIMIT`] (1 GiB).
 const FITS: u64 = 1 << 31 | 1 << 63;
 /// What a digit adds to a run (one byte, one digit).
 const DIGIT: u64 = 1 | 1 << 32;
