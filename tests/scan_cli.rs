@@ -204,6 +204,35 @@ fn a_file_size_limit_over_one_gib_is_a_usage_error() {
 
 #[cfg(unix)]
 #[test]
+fn unreadable_folder_is_reported_and_the_scan_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tree::new();
+    t.write("locked/inside.txt", token(12));
+    t.write("open.txt", token(13));
+    let dir = t.dir.path().join("locked");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read_dir(&dir).is_ok();
+    let (code, v) = t.json(&[]);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code, 1, "the finding in open.txt still counts");
+    let paths: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    if readable {
+        // Running as root: permissions do not stop reading.
+        assert_eq!(paths, ["locked/inside.txt", "open.txt"]);
+    } else {
+        assert_eq!(paths, ["open.txt"]);
+        assert_eq!(v["errors"][0]["path"], "locked", "{v}");
+        assert!(!v["errors"][0]["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
 fn unreadable_file_is_reported_and_the_scan_goes_on() {
     use std::os::unix::fs::PermissionsExt;
     let t = Tree::new();

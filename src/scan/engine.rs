@@ -833,16 +833,27 @@ impl Scanner {
             let mut buf = Scratch::default();
             let results = &results;
             Box::new(move |entry| {
-                if let Ok(e) = entry
-                    && e.file_type().is_some_and(|t| t.is_file())
-                    && let Ok(rel) = e.path().strip_prefix(root)
-                {
-                    let shown = crate::artifact::Artifact::display(rel);
-                    let r = if self.global.path(&shown) {
-                        FileResult::Allowlisted
-                    } else {
-                        self.scan_regular(e.path(), shown, opts, &mut buf)
-                    };
+                let r = match entry {
+                    Ok(e) => match e.path().strip_prefix(root) {
+                        Ok(rel) if e.file_type().is_some_and(|t| t.is_file()) => {
+                            let shown = crate::artifact::Artifact::display(rel);
+                            Some(if self.global.path(&shown) {
+                                FileResult::Allowlisted
+                            } else {
+                                self.scan_regular(e.path(), shown, opts, &mut buf)
+                            })
+                        }
+                        _ => None,
+                    },
+                    // A folder that cannot be read: reported, and the walk goes on.
+                    Err(err) => Some(FileResult::Error(
+                        walk_error_path(&err)
+                            .and_then(|p| p.strip_prefix(root).ok())
+                            .map_or_else(|| ".".to_string(), crate::artifact::Artifact::display),
+                        err.to_string(),
+                    )),
+                };
+                if let Some(r) = r {
                     results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
                 }
                 ignore::WalkState::Continue
@@ -973,6 +984,18 @@ impl Scanner {
         let text = utf8_lossy(text);
         let findings = self.scan_text(&shown, &text, opts, &mut buf.hits);
         FileResult::Scanned(bytes, findings)
+    }
+}
+
+/// The path a walk error is about, when it names one.
+fn walk_error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Partial(errs) => errs.iter().find_map(walk_error_path),
+        _ => None,
     }
 }
 
