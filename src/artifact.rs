@@ -19,7 +19,9 @@ pub struct Artifact {
     pub excluded: Vec<PathBuf>,
     /// The enclosing repository's top folder (holding `.git`), if any.
     pub repo_root: Option<PathBuf>,
-    files: OnceLock<Vec<PathBuf>>,
+    /// The artifact's files, and the folders the walk could not read (path relative to
+    /// `root`, why), walked once.
+    files: OnceLock<(Vec<PathBuf>, Vec<(String, String)>)>,
     digest: OnceLock<Result<crate::digest::ArtifactDigest, String>>,
     /// What checks parsed once and share (CI files, manifests found).
     pub(crate) cache: crate::checks::Cache,
@@ -74,24 +76,35 @@ impl Artifact {
 
     /// Every file of the artifact, relative to `root`, sorted; walked once and cached.
     pub fn files(&self) -> &[PathBuf] {
+        &self.walked().0
+    }
+
+    /// The folders (or files) the walk could not read, relative to `root`, with why; the
+    /// checks that read every file report them rather than pass over them.
+    pub fn walk_errors(&self) -> &[(String, String)] {
+        &self.walked().1
+    }
+
+    fn walked(&self) -> &(Vec<PathBuf>, Vec<(String, String)>) {
         self.files.get_or_init(|| {
             if let Some(only) = &self.only {
-                return vec![only.clone()];
+                return (vec![only.clone()], Vec::new());
             }
-            let mut files: Vec<PathBuf> =
-                crate::walk::builder_excluding(&self.root, self.excluded.clone())
-                    .build()
-                    .filter_map(Result::ok)
-                    .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-                    .filter_map(|e| {
-                        e.path()
-                            .strip_prefix(&self.root)
-                            .ok()
-                            .map(Path::to_path_buf)
-                    })
-                    .collect();
+            let (mut files, mut errors) = (Vec::new(), Vec::new());
+            for entry in crate::walk::builder_excluding(&self.root, self.excluded.clone()).build() {
+                match entry {
+                    Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                        if let Ok(rel) = e.path().strip_prefix(&self.root) {
+                            files.push(rel.to_path_buf());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(err) => errors.push(crate::walk::describe_error(&self.root, &err)),
+                }
+            }
             files.sort();
-            files
+            errors.sort();
+            (files, errors)
         })
     }
 

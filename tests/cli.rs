@@ -998,3 +998,42 @@ fn policy_schema_names_only_fields_the_parser_accepts() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_folder_makes_the_content_scans_an_error_not_a_pass() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::repo();
+    f.write("locked/prompts/ask.md", "summarise the ticket");
+    f.write("README.md", "# tool\n");
+    let dir = f.path().join("locked");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read_dir(&dir).is_ok();
+    let out = f
+        .cmd()
+        .args(["verify", "--tier", "T2", "--format", "json", "."])
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let v = json(&out.stdout);
+    let req = v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "no-secrets-in-prompts")
+        .unwrap()
+        .clone();
+    if readable {
+        // Running as root: permissions do not stop reading.
+        assert_eq!(req["status"], "pass", "{req}");
+    } else {
+        assert_eq!(req["status"], "error", "{req}");
+        let ev = req["evidence"].as_array().unwrap();
+        assert!(
+            ev.iter()
+                .any(|e| e["signal"] == "unreadable" && e["path"] == "locked"),
+            "{req}"
+        );
+        assert_eq!(out.status.code(), Some(1));
+    }
+}

@@ -111,7 +111,13 @@ impl Config {
             ctx.artifact
                 .scans
                 .get_or_scan(self.scope.as_str(), self.category, || {
-                    scanner.scan_files(&ctx.artifact.root, &files, &opts)
+                    let mut report = scanner.scan_files(&ctx.artifact.root, &files, &opts);
+                    // What the walk could not read was not scanned either.
+                    report
+                        .errors
+                        .extend(ctx.artifact.walk_errors().iter().cloned());
+                    report.errors.sort();
+                    report
                 })
         };
         let baseline = match (&ctx.artifact.manifest, &m.baseline) {

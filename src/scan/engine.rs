@@ -846,12 +846,10 @@ impl Scanner {
                         _ => None,
                     },
                     // A folder that cannot be read: reported, and the walk goes on.
-                    Err(err) => Some(FileResult::Error(
-                        walk_error_path(&err)
-                            .and_then(|p| p.strip_prefix(root).ok())
-                            .map_or_else(|| ".".to_string(), crate::artifact::Artifact::display),
-                        err.to_string(),
-                    )),
+                    Err(err) => {
+                        let (path, why) = crate::walk::describe_error(root, &err);
+                        Some(FileResult::Error(path, why))
+                    }
                 };
                 if let Some(r) = r {
                     results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
@@ -984,18 +982,6 @@ impl Scanner {
         let text = utf8_lossy(text);
         let findings = self.scan_text(&shown, &text, opts, &mut buf.hits);
         FileResult::Scanned(bytes, findings)
-    }
-}
-
-/// The path a walk error is about, when it names one.
-fn walk_error_path(e: &ignore::Error) -> Option<&Path> {
-    match e {
-        ignore::Error::WithPath { path, .. } => Some(path),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            walk_error_path(err)
-        }
-        ignore::Error::Partial(errs) => errs.iter().find_map(walk_error_path),
-        _ => None,
     }
 }
 
