@@ -21,7 +21,7 @@ pub struct Artifact {
     pub repo_root: Option<PathBuf>,
     /// The artifact's files, and the folders the walk could not read (path relative to
     /// `root`, why), walked once.
-    files: OnceLock<(Vec<PathBuf>, Vec<(String, String)>)>,
+    files: OnceLock<Walked>,
     digest: OnceLock<Result<crate::digest::ArtifactDigest, String>>,
     /// What checks parsed once and share (CI files, manifests found).
     pub(crate) cache: crate::checks::Cache,
@@ -29,6 +29,14 @@ pub struct Artifact {
     pub(crate) scans: crate::scan::ScanCache,
     /// `verify --staged`: content scans read the staged blobs instead of the working tree.
     pub staged: bool,
+}
+
+/// What walking an artifact found.
+#[derive(Debug)]
+struct Walked {
+    files: Vec<PathBuf>,
+    /// Paths the walk could not read (relative to the root) and why.
+    errors: Vec<(String, String)>,
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -76,19 +84,22 @@ impl Artifact {
 
     /// Every file of the artifact, relative to `root`, sorted; walked once and cached.
     pub fn files(&self) -> &[PathBuf] {
-        &self.walked().0
+        &self.walked().files
     }
 
     /// The folders (or files) the walk could not read, relative to `root`, with why; the
     /// checks that read every file report them rather than pass over them.
     pub fn walk_errors(&self) -> &[(String, String)] {
-        &self.walked().1
+        &self.walked().errors
     }
 
-    fn walked(&self) -> &(Vec<PathBuf>, Vec<(String, String)>) {
+    fn walked(&self) -> &Walked {
         self.files.get_or_init(|| {
             if let Some(only) = &self.only {
-                return (vec![only.clone()], Vec::new());
+                return Walked {
+                    files: vec![only.clone()],
+                    errors: Vec::new(),
+                };
             }
             let (mut files, mut errors) = (Vec::new(), Vec::new());
             for entry in crate::walk::builder_excluding(&self.root, self.excluded.clone()).build() {
@@ -104,7 +115,7 @@ impl Artifact {
             }
             files.sort();
             errors.sort();
-            (files, errors)
+            Walked { files, errors }
         })
     }
 
