@@ -202,6 +202,17 @@ fn a_file_size_limit_over_one_gib_is_a_usage_error() {
     );
 }
 
+/// The paths of a JSON report's findings, in order.
+#[cfg(unix)]
+fn finding_paths(v: &Value) -> Vec<&str> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect()
+}
+
 #[cfg(unix)]
 #[test]
 fn unreadable_folder_is_reported_and_the_scan_goes_on() {
@@ -215,12 +226,7 @@ fn unreadable_folder_is_reported_and_the_scan_goes_on() {
     let (code, v) = t.json(&[]);
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(code, 1, "the finding in open.txt still counts");
-    let paths: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = finding_paths(&v);
     if readable {
         // Running as root: permissions do not stop reading.
         assert_eq!(paths, ["locked/inside.txt", "open.txt"]);
@@ -241,12 +247,7 @@ fn unreadable_file_is_reported_and_the_scan_goes_on() {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
     let (code, v) = t.json(&[]);
     assert_eq!(code, 1, "the finding in open.txt still counts");
-    let paths: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = finding_paths(&v);
     if std::fs::read(&p).is_ok() {
         // Running as root: permissions do not stop reading, so both files are scanned.
         assert_eq!(paths, ["locked.txt", "open.txt"]);
