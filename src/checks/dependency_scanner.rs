@@ -147,8 +147,9 @@ impl Config {
                 )
             } else {
                 format!(
-                    "no dependency scanner or updater found for {}; configure Dependabot or Renovate, or run OSV-Scanner (or the ecosystem's audit tool) in CI",
-                    uncovered.join(", ")
+                    "no dependency scanner or updater found for {}; configure Dependabot or one of {}",
+                    uncovered.join(", "),
+                    ci::known(ctx, |t| t.category.iter().any(|c| self.categories.contains(c)))
                 )
             };
             ev.push(Evidence::new(KIND, "dependency-scanner-missing", msg));

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ci;
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::policy::Validator;
+use crate::policy::{ToolDef, Validator};
 
 const KIND: &str = "sast";
 
@@ -32,15 +32,15 @@ impl Config {
     pub(super) fn validate(&self, _v: &mut Validator<'_>, _origin: usize, _owner: &str) {}
 
     pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
-        let sast = ci::detect(ctx, KIND, |t| {
-            t.category.iter().any(|c| self.categories.contains(c))
-        });
-        let secrets = ci::detect(ctx, KIND, |t| {
+        let is_sast = |t: &ToolDef| t.category.iter().any(|c| self.categories.contains(c));
+        let is_secret_scanner = |t: &ToolDef| {
             t.category
                 .iter()
                 .any(|c| self.secret_categories.contains(c))
-                && !t.category.iter().any(|c| self.categories.contains(c))
-        });
+                && !is_sast(t)
+        };
+        let sast = ci::detect(ctx, KIND, is_sast);
+        let secrets = ci::detect(ctx, KIND, is_secret_scanner);
         let mut ev: Vec<Evidence> = Vec::new();
         let mut status = Status::Pass;
         if sast.is_empty() {
@@ -48,7 +48,10 @@ impl Config {
             ev.push(Evidence::new(
                 KIND,
                 "sast-missing",
-                "no SAST tool runs in CI or pre-commit (CodeQL, Semgrep, Bandit, gosec, clippy with `-D warnings`, ESLint security plugins, Sonar, ...)",
+                format!(
+                    "no SAST tool runs in CI or pre-commit ({})",
+                    ci::known(ctx, is_sast)
+                ),
             ));
         }
         ev.extend(sast.into_iter().map(|d| d.evidence));
@@ -59,7 +62,10 @@ impl Config {
             ev.push(Evidence::new(
                 KIND,
                 "secret-scanner-missing",
-                "no secret scanner runs in CI or pre-commit (tiercheck scan, gitleaks, trufflehog, detect-secrets, ...)",
+                format!(
+                    "no secret scanner runs in CI or pre-commit ({})",
+                    ci::known(ctx, is_secret_scanner)
+                ),
             ));
         }
         ev.extend(secrets.into_iter().map(|d| d.evidence));

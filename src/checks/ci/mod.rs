@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 
 pub use parse::{Item, ItemKind};
-pub use tools::{Detection, detect};
+pub use tools::{Detection, detect, known};
 
 use super::{Ctx, Evidence};
 use crate::artifact::Artifact;

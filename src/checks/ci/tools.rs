@@ -18,6 +18,24 @@ pub struct Detection {
     pub evidence: Evidence,
 }
 
+/// The names of the policy's tools accepted by `wanted`, for a message that says what
+/// would count: the first few, then how many more.
+pub fn known(ctx: &Ctx<'_>, wanted: impl Fn(&ToolDef) -> bool) -> String {
+    const SHOWN: usize = 6;
+    let names: Vec<&str> = ctx
+        .policy
+        .tools
+        .iter()
+        .filter(|t| wanted(t))
+        .map(|t| t.name.as_str())
+        .collect();
+    match names.len() {
+        0 => "none is listed in the policy's `tools`".to_string(),
+        n if n <= SHOWN => names.join(", "),
+        n => format!("{}, and {} more in the policy", names[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
 /// Every tool of the policy accepted by `wanted`, as found in the artifact: one detection
 /// per tool and file (the first place in that file).
 pub fn detect(ctx: &Ctx<'_>, check: &str, wanted: impl Fn(&ToolDef) -> bool) -> Vec<Detection> {
