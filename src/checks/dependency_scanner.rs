@@ -149,7 +149,10 @@ impl Config {
                 format!(
                     "no dependency scanner or updater found for {}; configure Dependabot or one of {}",
                     uncovered.join(", "),
-                    ci::known(ctx, |t| t.category.iter().any(|c| self.categories.contains(c)))
+                    ci::known(ctx, |t| t
+                        .category
+                        .iter()
+                        .any(|c| self.categories.contains(c)))
                 )
             };
             ev.push(Evidence::new(KIND, "dependency-scanner-missing", msg));

@@ -32,7 +32,11 @@ pub fn known(ctx: &Ctx<'_>, wanted: impl Fn(&ToolDef) -> bool) -> String {
     match names.len() {
         0 => "none is listed in the policy's `tools`".to_string(),
         n if n <= SHOWN => names.join(", "),
-        n => format!("{}, and {} more in the policy", names[..SHOWN].join(", "), n - SHOWN),
+        n => format!(
+            "{}, and {} more in the policy",
+            names[..SHOWN].join(", "),
+            n - SHOWN
+        ),
     }
 }
 
