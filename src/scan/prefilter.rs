@@ -13,23 +13,29 @@
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, dfa::DFA};
 
-/// Entries of a [`Prefilter::small`] table: any 16-bit state plus any class.
+/// Entries of a [`Table::Small`]: any 16-bit state plus any class.
 const SMALL: usize = (1 << 16) + 256;
 
 /// Files shorter than this are walked as one stretch.
 const LANE_MIN: usize = 2048;
+
+/// `table[state + class]`: the next state, already multiplied by the number of classes.
+enum Table {
+    /// A fixed-size array, when every state fits in 16 bits (the built-in policy's
+    /// keywords take about 40,000 entries): indexing it needs no bounds check, which the
+    /// walk would pay at every byte.
+    Small(Box<[u32; SMALL]>),
+    /// Any size.
+    Big(Vec<u32>),
+}
 
 /// Keyword automaton and run tracker, built once per scanner.
 pub(crate) struct Prefilter {
     /// Byte → equivalence class (bytes every state treats alike).
     class: [u8; 256],
     classes: usize,
-    /// `trans[state + class]`: the next state, already multiplied by `classes`.
-    trans: Vec<u32>,
-    /// The same table in a fixed-size array, when every state fits in 16 bits (the
-    /// built-in policy's keywords take about 40,000 entries): indexing it needs no bounds
-    /// check, which the walk pays for at every byte.
-    small: Option<Box<[u32; SMALL]>>,
+    /// The transitions.
+    table: Table,
     start: u32,
     /// States at or above this one are match states.
     first_match: u32,
@@ -208,14 +214,16 @@ impl Prefilter {
         Ok(Prefilter {
             class,
             classes,
-            small: (trans.len() <= 1 << 16)
-                .then(|| {
-                    let mut t = vec![0u32; SMALL];
-                    t[..trans.len()].copy_from_slice(&trans);
-                    t
-                })
-                .and_then(|t| t.into_boxed_slice().try_into().ok()),
-            trans,
+            table: if trans.len() <= 1 << 16 {
+                let mut small = vec![0u32; SMALL];
+                small[..trans.len()].copy_from_slice(&trans);
+                match small.into_boxed_slice().try_into() {
+                    Ok(t) => Table::Small(t),
+                    Err(_) => Table::Big(trans),
+                }
+            } else {
+                Table::Big(trans)
+            },
             start: scaled(renumber[0])?,
             first_match: scaled(first_match)?,
             matches,
@@ -249,16 +257,19 @@ impl Prefilter {
     /// With `runs` false, runs are not followed (a scan that runs no keyword-less rule,
     /// such as a secrets-only one, skips that work at every byte).
     pub(crate) fn search(&self, hay: &[u8], hits: &mut Hits, runs: bool) {
-        let big = |s: u32, c: u8| self.trans[s as usize + c as usize];
-        match (&self.small, runs) {
-            (Some(t), true) => {
+        match (&self.table, runs) {
+            (Table::Small(t), true) => {
                 self.search_with::<true>(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize])
             }
-            (Some(t), false) => {
+            (Table::Small(t), false) => {
                 self.search_with::<false>(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize])
             }
-            (None, true) => self.search_with::<true>(hay, hits, big),
-            (None, false) => self.search_with::<false>(hay, hits, big),
+            (Table::Big(t), true) => {
+                self.search_with::<true>(hay, hits, |s, c| t[s as usize + c as usize])
+            }
+            (Table::Big(t), false) => {
+                self.search_with::<false>(hay, hits, |s, c| t[s as usize + c as usize])
+            }
         }
     }
 
@@ -533,18 +544,14 @@ mod tests {
         let words: Vec<String> = (0..3000).map(|i| word(i * 37)).collect();
         let refs: Vec<&str> = words.iter().map(String::as_str).collect();
         let pf = Prefilter::new(&words, None).unwrap();
-        assert!(pf.small.is_none());
+        assert!(matches!(pf.table, Table::Big(_)));
         let mut hay = Vec::new();
         for i in (0..3000).step_by(7) {
             hay.extend_from_slice(format!("x {} 12-34 ", word(i * 37).to_uppercase()).as_bytes());
         }
         check(&refs, &filter(4), &hay);
-        assert!(
-            Prefilter::new(&["key".to_string()], None)
-                .unwrap()
-                .small
-                .is_some()
-        );
+        let one = Prefilter::new(&["key".to_string()], None).unwrap();
+        assert!(matches!(one.table, Table::Small(_)));
     }
 
     #[test]
