@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Report, ScanResult, join_path, level_str, location, telling_evidence, unmet};
+use super::{Report, ScanResult, join_path, level_words, location, telling_evidence, unmet};
 use crate::checks::{Finding, Status};
 use crate::evaluate::{ArtifactReport, RequirementResult};
 use crate::policy::{Level, Policy};
@@ -77,7 +77,7 @@ fn details(md: &mut String, a: &ArtifactReport, r: &RequirementResult) {
         mark(r.status, r.level),
         cell(&r.id),
         cell(&r.title),
-        level_str(r.level).replace('_', " "),
+        level_words(r.level),
         r.status.as_str()
     );
     for e in telling_evidence(r) {
@@ -111,7 +111,7 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
             mark(r.status, r.level),
             code(&r.id),
             cell(&r.title),
-            level_str(r.level).replace('_', " "),
+            level_words(r.level),
             super::status_word(r)
         );
     }

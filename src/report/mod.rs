@@ -133,6 +133,14 @@ fn level_str(level: Level) -> &'static str {
     }
 }
 
+/// [`level_str`] for people: `not required` rather than `not_required`.
+fn level_words(level: Level) -> &'static str {
+    match level {
+        Level::NotRequired => "not required",
+        other => level_str(other),
+    }
+}
+
 /// Whether a requirement result is not met (a failure, an error or a warning).
 fn unmet(r: &RequirementResult) -> bool {
     matches!(r.status, Status::Fail | Status::Error | Status::Warn)
