@@ -11,16 +11,7 @@ mod common;
 use common::token;
 use serde_json::Value;
 
-const POLICY: &str = r#"version: 1
-extends: default
-rules:
-  - id: test-token
-    description: a test token
-    category: secret
-    regex: '\b(?P<secret>tkn_[A-Za-z0-9]{30})\b'
-    keywords: [tkn_]
-    prefix: tkn_
-"#;
+const POLICY: &str = concat!("version: 1\nextends: default\nrules:\n", token_rule!());
 
 struct Repo {
     _tmp: tempfile::TempDir,

@@ -11,16 +11,10 @@ mod common;
 use common::token;
 use serde_json::Value;
 
-const POLICY: &str = r#"version: 1
-extends: default
-rules:
-  - id: test-token
-    description: a test token
-    category: secret
-    regex: '\b(?P<secret>tkn_[A-Za-z0-9]{30})\b'
-    keywords: [tkn_]
-    prefix: tkn_
-  - id: test-email
+const POLICY: &str = concat!(
+    "version: 1\nextends: default\nrules:\n",
+    token_rule!(),
+    r#"  - id: test-email
     description: an email address
     category: pii
     regex: '\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b'
@@ -28,7 +22,8 @@ rules:
 allowlist:
   stopwords: [placeholder]
   paths: ['**/*.lock']
-"#;
+"#
+);
 
 struct Tree {
     dir: tempfile::TempDir,

@@ -130,6 +130,21 @@ pub fn normalise(text: &str, root: &Path) -> String {
     text.replace(&root.display().to_string(), "[TMP]")
 }
 
+/// The `test-token` rule of the scan tests, as one item of a policy's `rules:` list, for
+/// `concat!`: tokens from [`token`] match it.
+#[macro_export]
+macro_rules! token_rule {
+    () => {
+        r#"  - id: test-token
+    description: a test token
+    category: secret
+    regex: '\b(?P<secret>tkn_[A-Za-z0-9]{30})\b'
+    keywords: [tkn_]
+    prefix: tkn_
+"#
+    };
+}
+
 /// A token in the format of the inline `test-token` rule of the scan tests
 /// (`tkn_` and 30 letters or digits), assembled at run time; `seed` varies it.
 pub fn token(seed: u32) -> String {
