@@ -254,6 +254,24 @@ fn unreadable_file_is_reported_and_the_scan_goes_on() {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
 }
 
+#[test]
+fn a_two_gib_file_is_skipped_unread() {
+    let t = Tree::new();
+    t.write("small.txt", token(15));
+    // Sparse: two GiB long, next to nothing on disk.
+    let big = std::fs::File::create(t.root().join("dump.sql")).unwrap();
+    big.set_len(2 << 30).unwrap();
+    let (code, v) = t.json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["findings"][0]["path"], "small.txt");
+    assert_eq!(v["skipped"][0]["path"], "dump.sql");
+    assert_eq!(
+        v["skipped"][0]["reason"],
+        "2147483648 bytes, larger than the 10485760 byte limit"
+    );
+    assert!(v["bytes_scanned"].as_u64().unwrap() < 4096, "{v}");
+}
+
 #[cfg(unix)]
 #[test]
 fn non_utf8_path_and_content_are_scanned() {
