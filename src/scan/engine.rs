@@ -59,6 +59,10 @@ impl Default for ScanOptions {
     }
 }
 
+/// How much of a file one prefilter search covers: its hits are handled before the next
+/// part is searched.
+const SEARCH_PART: usize = 256 * 1024;
+
 /// The result of scanning a set of files.
 #[derive(Debug, Clone, Default)]
 pub struct ScanReport {
@@ -537,26 +541,39 @@ impl Scanner {
         let mut cands: Vec<Candidate> = Vec::new();
         // Runs matter only to the keyword-less rules this scan runs.
         let runs = self.always_shapes.is_some() && self.always.iter().any(|&i| wanted[i]);
-        self.prefilter.search(text.as_bytes(), hits, runs);
-        self.run_always(text, &hits.runs, &wanted, &mut cands);
         // Per rule, the end of the last window it ran on: hits inside it are covered.
         let mut covered = vec![0usize; self.rules.len()];
-        for &(start, end, k) in &hits.keywords {
-            for t in &self.triggers[k] {
-                let i = t.rule;
-                if !wanted[i] || (covered[i] > 0 && start < covered[i]) {
-                    continue;
-                }
-                if let Some(exact) = &t.exact
-                    && text.as_bytes()[start..end] != **exact
-                {
-                    continue;
-                }
-                let extra = self.rules[i].near.map_or(0, |(_, lines)| lines);
-                let (ws, we) = window(text, start, end, extra);
-                covered[i] = we;
-                self.run_rule(i, text, ws, we, &mut cands);
+        // A part at a time, so that a large file's hits never pile up in memory.
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        loop {
+            let part = start..(start + SEARCH_PART).min(bytes.len());
+            self.prefilter.search(bytes, part.clone(), hits, runs);
+            // Without run shapes the keyword-less rules search the whole text, once.
+            if self.always_shapes.is_some() || part.start == 0 {
+                self.run_always(text, &hits.runs, &wanted, &mut cands);
             }
+            for &(start, end, k) in &hits.keywords {
+                for t in &self.triggers[k] {
+                    let i = t.rule;
+                    if !wanted[i] || (covered[i] > 0 && start < covered[i]) {
+                        continue;
+                    }
+                    if let Some(exact) = &t.exact
+                        && bytes[start..end] != **exact
+                    {
+                        continue;
+                    }
+                    let extra = self.rules[i].near.map_or(0, |(_, lines)| lines);
+                    let (ws, we) = window(text, start, end, extra);
+                    covered[i] = we;
+                    self.run_rule(i, text, ws, we, &mut cands);
+                }
+            }
+            if part.end == bytes.len() {
+                break;
+            }
+            start = part.end;
         }
         if cands.is_empty() {
             return Vec::new();

@@ -11,6 +11,8 @@
 //! current run of bytes (its length and digits) rides along in the same loop for free.
 
 use aho_corasick::automaton::{Automaton, StateID};
+use std::ops::Range;
+
 use aho_corasick::{Anchored, MatchKind, dfa::DFA};
 
 /// Entries of a [`Table::Small`]: any 16-bit state plus any class.
@@ -256,19 +258,22 @@ impl Prefilter {
     /// Every keyword occurrence and run of `hay`, into `hits` (cleared first).
     /// With `runs` false, runs are not followed (a scan that runs no keyword-less rule,
     /// such as a secrets-only one, skips that work at every byte).
-    pub(crate) fn search(&self, hay: &[u8], hits: &mut Hits, runs: bool) {
+    /// Only what ends inside `range` is reported (a keyword whose last byte, a run whose
+    /// end, lies there; a run still open at the end of `hay` when `range` reaches it), so
+    /// a large file can be searched a part at a time with bounded hit lists.
+    pub(crate) fn search(&self, hay: &[u8], range: Range<usize>, hits: &mut Hits, runs: bool) {
         match (&self.table, runs) {
-            (Table::Small(t), true) => {
-                self.search_with::<true>(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize])
-            }
-            (Table::Small(t), false) => {
-                self.search_with::<false>(hay, hits, |s, c| t[(s & 0xffff) as usize + c as usize])
-            }
+            (Table::Small(t), true) => self.search_with::<true>(hay, range, hits, |s, c| {
+                t[(s & 0xffff) as usize + c as usize]
+            }),
+            (Table::Small(t), false) => self.search_with::<false>(hay, range, hits, |s, c| {
+                t[(s & 0xffff) as usize + c as usize]
+            }),
             (Table::Big(t), true) => {
-                self.search_with::<true>(hay, hits, |s, c| t[s as usize + c as usize])
+                self.search_with::<true>(hay, range, hits, |s, c| t[s as usize + c as usize])
             }
             (Table::Big(t), false) => {
-                self.search_with::<false>(hay, hits, |s, c| t[s as usize + c as usize])
+                self.search_with::<false>(hay, range, hits, |s, c| t[s as usize + c as usize])
             }
         }
     }
@@ -277,18 +282,21 @@ impl Prefilter {
     fn search_with<const RUNS: bool>(
         &self,
         hay: &[u8],
+        range: Range<usize>,
         hits: &mut Hits,
         next: impl Fn(u32, u8) -> u32 + Copy,
     ) {
         hits.clear();
-        let n = hay.len();
+        let n = range.len();
         let part = n / 4;
         if n < LANE_MIN || part <= self.overlap {
-            self.walk_rest::<RUNS>(
+            let from = range.start.saturating_sub(self.overlap);
+            self.walk::<RUNS>(
                 next,
                 hay,
-                0,
-                (self.start, self.run_fresh),
+                from..range.end,
+                range.start,
+                (self.start, self.run_start(hay, from)),
                 &mut hits.keywords,
                 &mut hits.runs,
             );
@@ -298,7 +306,7 @@ impl Prefilter {
                 k.clear();
                 d.clear();
             }
-            self.lanes::<RUNS>(next, hay, part, hits, &mut later);
+            self.lanes::<RUNS>(next, hay, range, part, hits, &mut later);
             for (k, d) in &mut later {
                 hits.keywords.append(k);
                 hits.runs.append(d);
@@ -316,47 +324,53 @@ impl Prefilter {
         }
     }
 
-    /// Walks `hay[from..]` to the end of the file from state `s` and run count `r`,
-    /// reporting everything it finds there (and a run still open at the end).
-    fn walk_rest<const RUNS: bool>(
+    /// Walks `hay[walk]` from state `s` and run count `r`, reporting what ends at or after
+    /// `own` (and a run still open at the end of `hay`, when the walk gets there).
+    #[allow(clippy::too_many_arguments)]
+    fn walk<const RUNS: bool>(
         &self,
         next: impl Fn(u32, u8) -> u32,
         hay: &[u8],
-        from: usize,
+        walk: Range<usize>,
+        own: usize,
         (mut s, mut r): (u32, u64),
         keywords: &mut Vec<(usize, usize, usize)>,
         runs: &mut Vec<usize>,
     ) {
-        for (p, &b) in hay.iter().enumerate().skip(from) {
+        let end = walk.end;
+        for (p, &b) in hay[..end].iter().enumerate().skip(walk.start) {
             s = next(s, self.class[b as usize]);
             let add = self.run_add[b as usize];
             let ended = RUNS && run_ended(r, add);
             if RUNS {
                 r = run_next(r, add, self.run_fresh);
             }
-            if (s >= self.first_match) | ended {
+            if ((s >= self.first_match) | ended) && p >= own {
                 self.record(s, ended, p, keywords, runs);
             }
         }
-        if RUNS && run_ended(r, 0) {
-            runs.push(hay.len());
+        if RUNS && end == hay.len() && run_ended(r, 0) {
+            runs.push(end);
         }
     }
 
-    /// Four stretches in lockstep: stretch `k` owns `hay[k * part..]` up to the next one
-    /// and starts `overlap` bytes early; the last one also owns the remainder.
+    /// Four stretches of `range` in lockstep: stretch `k` owns `part` bytes from
+    /// `range.start + k * part` and starts `overlap` bytes early; the last one also owns
+    /// the remainder.
     fn lanes<const RUNS: bool>(
         &self,
         next: impl Fn(u32, u8) -> u32,
         hay: &[u8],
+        range: Range<usize>,
         part: usize,
         first: &mut Hits,
         later: &mut [Found; 3],
     ) {
         let ov = self.overlap;
-        let own = [0, part, 2 * part, 3 * part];
-        let until = [part, 2 * part, 3 * part, usize::MAX];
-        let from = [0, part - ov, 2 * part - ov, 3 * part - ov];
+        let base = range.start;
+        let own = [base, base + part, base + 2 * part, base + 3 * part];
+        let until = [base + part, base + 2 * part, base + 3 * part, usize::MAX];
+        let from = own.map(|o| o.saturating_sub(ov));
         let len = part + ov;
         let (l0, l1, l2, l3) = (
             &hay[from[0]..from[0] + len],
@@ -400,9 +414,10 @@ impl Prefilter {
             step!(2, l2, i);
             step!(3, l3, i);
         }
-        // The last stretch goes on to the end of the file.
+        // The last stretch goes on to the end of the range.
         let [_, _, _, (keys, runs)] = out;
-        self.walk_rest::<RUNS>(next, hay, from[3] + len, (s[3], r[3]), keys, runs);
+        let rest = from[3] + len;
+        self.walk::<RUNS>(next, hay, rest..range.end, rest, (s[3], r[3]), keys, runs);
     }
 
     #[cold]
@@ -477,7 +492,7 @@ mod tests {
         let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
         let pf = Prefilter::new(&owned, Some(f)).unwrap();
         let mut got = Hits::default();
-        pf.search(hay, &mut got, true);
+        pf.search(hay, 0..hay.len(), &mut got, true);
         let want = naive(words, f, hay);
         // In order of where they end.
         assert!(got.keywords.is_sorted_by_key(|h| h.1));
@@ -494,9 +509,30 @@ mod tests {
             assert!(end > 0 && f.allowed[hay[end - 1] as usize]);
             assert!(end == hay.len() || !f.allowed[hay[end] as usize]);
         }
+        // A part at a time (as the engine searches a large file): the same, in order.
+        let mut parts = Hits::default();
+        let (mut keys, mut ends) = (Vec::new(), Vec::new());
+        let step = hay.len() / 3 + 1;
+        for start in (0..hay.len().max(1)).step_by(step) {
+            pf.search(hay, start..(start + step).min(hay.len()), &mut parts, true);
+            keys.append(&mut parts.keywords);
+            ends.append(&mut parts.runs);
+        }
+        keys.sort_unstable();
+        assert_eq!(keys, got.keywords);
+        // Runs: every one that passes, in order; where a part begins inside a long run,
+        // that run may be reported as well.
+        assert!(ends.is_sorted());
+        for end in &want.runs {
+            assert!(ends.contains(end), "run ending at {end} missed by parts");
+        }
+        for &end in &ends {
+            assert!(end > 0 && f.allowed[hay[end - 1] as usize]);
+            assert!(end == hay.len() || !f.allowed[hay[end] as usize]);
+        }
         // Without runs: the same keywords, no runs.
         let mut plain = Hits::default();
-        pf.search(hay, &mut plain, false);
+        pf.search(hay, 0..hay.len(), &mut plain, false);
         plain.keywords.sort_unstable();
         assert_eq!(plain.keywords, got.keywords);
         assert!(plain.runs.is_empty());
@@ -558,7 +594,7 @@ mod tests {
     fn without_a_filter_no_runs_are_reported() {
         let pf = Prefilter::new(&["tok".to_string()], None).unwrap();
         let mut got = Hits::default();
-        pf.search(b"123456789 TOKEN", &mut got, true);
+        pf.search(b"123456789 TOKEN", 0..15, &mut got, true);
         assert!(got.runs.is_empty());
         assert_eq!(got.keywords, [(10, 13, 0)]);
         check(&[], &filter(3), b"12 1234 123456789 ab1234");
