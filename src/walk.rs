@@ -33,29 +33,5 @@ pub fn builder_excluding(root: &Path, excluded: Vec<PathBuf>) -> WalkBuilder {
 /// A walk error as (path relative to `root` as reports show it, or `.`; what went wrong,
 /// without the path repeated).
 pub fn describe_error(root: &Path, e: &ignore::Error) -> (String, String) {
-    let path = error_path(e)
-        .and_then(|p| p.strip_prefix(root).ok())
-        .map_or_else(|| ".".to_string(), crate::artifact::Artifact::display);
-    // The operating system's own words: an error passed up through the walker's layers
-    // repeats the path around them.
-    let why = match e.io_error() {
-        Some(io) => std::error::Error::source(io)
-            .and_then(|s| s.downcast_ref::<std::io::Error>())
-            .unwrap_or(io)
-            .to_string(),
-        None => e.to_string(),
-    };
-    (path, why)
-}
-
-/// The path a walk error is about, when it names one.
-fn error_path(e: &ignore::Error) -> Option<&Path> {
-    match e {
-        ignore::Error::WithPath { path, .. } => Some(path),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
-        ignore::Error::Partial(errs) => errs.iter().find_map(error_path),
-        _ => None,
-    }
+    tiercheck_scan::describe_walk_error(root, e)
 }

@@ -11,7 +11,7 @@ mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tiercheck::scan::{ScanOptions, Scanner};
+use tiercheck_scan::{ScanOptions, Scanner};
 
 /// Seeds of the corpora measured; each gives a different corpus of the same shape.
 const SEEDS: &[u64] = &[0x7133_c4ec, 0x5eed_0002, 0x5eed_0003];
@@ -36,7 +36,7 @@ impl Count {
 #[test]
 fn default_rules_meet_the_accuracy_bar() {
     let policy = tiercheck::policy::load_default().expect("default policy");
-    let scanner = Scanner::from_policy(&policy).expect("default rules compile");
+    let scanner = Scanner::new(&policy.scan_rules()).expect("default rules compile");
     let opts = ScanOptions::default();
 
     let mut by_kind: BTreeMap<(&str, &str), Count> = BTreeMap::new();

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ci;
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::policy::{AiToolDef, Validator};
+use crate::config::Validator;
+use crate::detection::AiToolDef;
 
 const KIND: &str = "ai-tools";
 
@@ -28,7 +29,7 @@ impl Config {
     pub(super) fn validate(&self, _v: &mut Validator<'_>, _origin: usize, _owner: &str) {}
 
     pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
-        let Some(ai) = &ctx.policy.ai_tools else {
+        let Some(ai) = ctx.detection.ai_tools else {
             return Outcome::one(
                 Status::Error,
                 Evidence::new(
@@ -148,7 +149,7 @@ impl Config {
 }
 
 /// The first file (artifact first, then the repository root) matching any of `globs`.
-fn first_match(ctx: &Ctx<'_>, globs: &[crate::policy::Sp<String>]) -> Option<String> {
+fn first_match(ctx: &Ctx<'_>, globs: &[crate::config::Sp<String>]) -> Option<String> {
     if globs.is_empty() {
         return None;
     }

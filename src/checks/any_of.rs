@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{CheckSpec, Ctx, Evidence, Outcome, Status};
-use crate::policy::{Sp, Validator};
+use crate::config::{Sp, Validator};
 
 const KIND: &str = "any-of";
 

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ci::{self, ItemKind, line_of};
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::policy::{CiFormat, Sp, Validator};
+use crate::config::{Sp, Validator};
+use crate::detection::CiFormat;
 
 const KIND: &str = "ci-tests";
 
@@ -37,7 +38,7 @@ impl Config {
             .collect();
         if pipelines.is_empty() {
             let wanted: Vec<String> = ctx
-                .policy
+                .detection
                 .ci_files
                 .iter()
                 .filter(|d| d.format != CiFormat::PreCommit)
@@ -62,7 +63,7 @@ impl Config {
         let found = super::dependencies::found(ctx).ecosystems(ctx);
         let none_found = found.is_empty();
         let ecos = if none_found {
-            ctx.policy.ecosystems.iter().collect()
+            ctx.detection.ecosystems.iter().collect()
         } else {
             found
         };

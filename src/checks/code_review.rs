@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::review_attestation::{at_review, digest_error};
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::digest::abbrev;
+use crate::artifact::digest::abbrev;
+use crate::config::{Sp, Validator};
+use crate::detection::identity;
 use crate::git::history::{Coverage, Settings, Stop, Walk};
 use crate::git::{NoRepo, short};
 use crate::manifest::{FieldValue, ReviewKind};
-use crate::policy::{Sp, Validator, identity};
 
 const KIND: &str = "code-review";
 
@@ -110,7 +111,7 @@ impl Config {
             Ok(d) => d,
             Err(why) => return Err(digest_error(KIND, why)),
         };
-        let engineers = ctx.policy.engineers.clone().unwrap_or_default();
+        let engineers = ctx.detection.engineers.cloned().unwrap_or_default();
         // Authors of the reviewed changes: the commits' authors, and the owner, whose own
         // review is a self review whatever kind it claims.
         let mut authors: Vec<String> = git_authors.iter().map(|a| identity(a)).collect();
@@ -201,7 +202,7 @@ impl Config {
             }
             Err(e) => return (cannot("git-unreadable", e.to_string()), None),
         };
-        let Some(scope) = repo.scope(ctx.artifact) else {
+        let Some(scope) = ctx.artifact.git_scope(&repo) else {
             return (
                 cannot(
                     "git-unreadable",

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ci::{self, read_capped};
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::policy::{Sp, Validator};
+use crate::config::{Sp, Validator};
 
 const KIND: &str = "codeowners";
 

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Evidence, Outcome, Status};
+use crate::config::Validator;
 use crate::git::scan::Limit;
-use crate::policy::Validator;
-use crate::scan::baseline::Baseline;
-use crate::scan::{Category, ScanOptions, ScanReport};
+use tiercheck_scan::baseline::Baseline;
+use tiercheck_scan::{Category, ScanOptions, ScanReport};
 
 const KIND: &str = "content-scan";
 
@@ -52,13 +52,19 @@ impl Config {
     pub(super) fn validate(&self, _v: &mut Validator<'_>, _origin: usize, _owner: &str) {}
 
     pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
-        let scanner = match ctx.artifact.scans.scanner(ctx.policy) {
+        let scanner = match ctx.artifact.scans.scanner(ctx.detection.rules) {
             Ok(s) => s,
             Err(e) => {
                 return Outcome::one(Status::Error, Evidence::new(KIND, "invalid-rules", e));
             }
         };
-        if !ctx.policy.rules.iter().any(|r| r.category == self.category) {
+        if !ctx
+            .detection
+            .rules
+            .rules
+            .iter()
+            .any(|r| r.category == self.category)
+        {
             return Outcome::one(
                 Status::Error,
                 Evidence::new(
@@ -74,7 +80,7 @@ impl Config {
         let prompt_globs = match self.scope {
             Scope::Tree => None,
             Scope::PromptFiles => {
-                let globs = ctx.policy.prompt_files.as_deref().unwrap_or_default();
+                let globs = ctx.detection.prompt_files;
                 match super::file_exists::glob_set(globs, false) {
                     Ok(set) => Some(set),
                     Err(e) => {
@@ -145,13 +151,13 @@ impl Config {
 fn staged_report(
     ctx: &Ctx<'_>,
     prompt_globs: Option<&globset::GlobSet>,
-    scanner: &crate::scan::Scanner,
+    scanner: &tiercheck_scan::Scanner,
     opts: &ScanOptions,
 ) -> Result<ScanReport, Outcome> {
     let error =
         |signal: &str, msg: String| Outcome::one(Status::Error, Evidence::new(KIND, signal, msg));
     let repo = crate::git::open(&ctx.artifact.root).map_err(|e| error("no-git", e.to_string()))?;
-    let Some(scope) = repo.scope(ctx.artifact) else {
+    let Some(scope) = ctx.artifact.git_scope(&repo) else {
         return Err(error(
             "no-git",
             "the artifact lies outside the repository's working tree".into(),
@@ -196,7 +202,7 @@ pub(crate) fn own_people(m: &crate::manifest::Manifest) -> Vec<String> {
         .iter()
         .chain(m.sponsor.iter())
         .chain(m.maintainers.iter())
-        .map(|s| crate::policy::identity(&s.value))
+        .map(|s| crate::detection::identity(&s.value))
         .collect()
 }
 

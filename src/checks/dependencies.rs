@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::ci::read_capped;
 use super::{Ctx, Evidence, Outcome, Status};
 use crate::artifact::Artifact;
-use crate::policy::{EcosystemDef, LockRule, Sp, Validator};
+use crate::config::{Sp, Validator};
+use crate::detection::{EcosystemDef, LockRule};
 
 const KIND: &str = "dependencies";
 
@@ -46,26 +47,27 @@ impl Found {
     /// Ids of the ecosystems found.
     pub fn ecosystems<'p>(&self, ctx: &Ctx<'p>) -> Vec<&'p EcosystemDef> {
         let idx: BTreeSet<usize> = self.manifests.iter().map(|m| m.eco).collect();
-        idx.into_iter().map(|i| &ctx.policy.ecosystems[i]).collect()
+        idx.into_iter()
+            .map(|i| &ctx.detection.ecosystems[i])
+            .collect()
     }
 }
 
 /// The policy's `vendored` globs.
 pub(super) fn vendored(ctx: &Ctx<'_>) -> GlobSet {
-    ctx.policy
+    ctx.detection
         .vendored
-        .as_deref()
         .and_then(|g| super::file_exists::glob_set(g, false).ok())
         .unwrap_or_else(GlobSet::empty)
 }
 
 /// Manifests of the artifact, found once and shared with `ci-tests` and
 /// `dependency-scanner`.
-pub fn found<'a>(ctx: &Ctx<'a>) -> &'a Found {
-    ctx.artifact.cache.manifests.get_or_init(|| {
+pub fn found(ctx: &Ctx<'_>) -> std::sync::Arc<Found> {
+    ctx.artifact.memo(|| {
         let vendored = vendored(ctx);
         let sets: Vec<Option<GlobSet>> = ctx
-            .policy
+            .detection
             .ecosystems
             .iter()
             .map(|e| super::file_exists::glob_set(&e.manifests, false).ok())
@@ -106,7 +108,7 @@ impl Config {
         // Terraform-like ecosystems lock a folder, not a file: check each folder once.
         let mut folders_done: BTreeSet<(usize, PathBuf)> = BTreeSet::new();
         for m in &found.manifests {
-            let eco = &ctx.policy.ecosystems[m.eco];
+            let eco = &ctx.detection.ecosystems[m.eco];
             let dir = m.rel.parent().unwrap_or(Path::new("")).to_path_buf();
             if eco.per_folder && !folders_done.insert((m.eco, dir.clone())) {
                 continue;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::ci::{self, read_capped};
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::policy::{Sp, Validator};
+use crate::config::{Sp, Validator};
 
 const KIND: &str = "dependency-scanner";
 
@@ -109,7 +109,7 @@ impl Config {
             t.category.iter().any(|c| self.categories.contains(c))
         }) {
             any_tool = true;
-            if let Some(tool) = ctx.policy.tools.iter().find(|t| t.id.value == d.tool) {
+            if let Some(tool) = ctx.detection.tools.iter().find(|t| t.id.value == d.tool) {
                 for e in &ecos {
                     if tool.ecosystems.is_empty() || tool.ecosystems.contains(&e.id.value) {
                         covered.insert(e.id.value.clone());

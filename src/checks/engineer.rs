@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Evidence, Outcome, Status};
+use crate::config::{Sp, Validator};
+use crate::detection::identity;
 use crate::manifest::{FIELD_NAMES, FieldValue};
-use crate::policy::{Sp, Validator, identity};
 
 const KIND: &str = "engineer";
 
@@ -62,7 +63,7 @@ impl Config {
                 ),
             );
         };
-        let engineers = ctx.policy.engineers.clone().unwrap_or_default();
+        let engineers = ctx.detection.engineers.cloned().unwrap_or_default();
         if engineers.is_empty() {
             return Outcome::one(
                 Status::Error,
@@ -126,8 +127,9 @@ mod tests {
         std::fs::write(dir.path().join(".tier.yaml"), manifest).unwrap();
         let m = crate::manifest::load(&dir.path().join(".tier.yaml")).unwrap();
         let art = Artifact::new(dir.path(), Some(m), vec![]);
+        let rules = policy.scan_rules();
         let ctx = Ctx {
-            policy: &policy,
+            detection: policy.detection(&rules),
             artifact: &art,
             tier: "T3",
             today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

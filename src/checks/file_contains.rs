@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::file_exists::glob_set;
 use super::{Ctx, Evidence, Outcome, Status};
 use crate::artifact::Artifact;
-use crate::policy::{Sp, Validator};
+use crate::config::{Sp, Validator};
 
 const KIND: &str = "file-contains";
 
@@ -116,8 +116,9 @@ mod tests {
         .unwrap();
         let policy = crate::policy::load_default().unwrap();
         let art = Artifact::new(dir.path(), None, vec![]);
+        let rules = policy.scan_rules();
         let ctx = Ctx {
-            policy: &policy,
+            detection: policy.detection(&rules),
             artifact: &art,
             tier: "T4",
             today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

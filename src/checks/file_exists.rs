@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Evidence, Outcome, Status};
 use crate::artifact::Artifact;
-use crate::policy::{Sp, Validator};
+use crate::config::{Sp, Validator};
 
 const KIND: &str = "file-exists";
 
@@ -142,8 +142,9 @@ mod tests {
         let art = Artifact::new(dir, None, vec![]);
         let cfg: Config =
             serde_saphyr::from_str(&format!("globs: {globs}\nsignal: license\n")).unwrap();
+        let rules = policy.scan_rules();
         let ctx = Ctx {
-            policy: &policy,
+            detection: policy.detection(&rules),
             artifact: &art,
             tier: "T4",
             today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Evidence, Outcome, Status};
+use crate::config::{Sp, Validator};
 use crate::manifest::{FIELD_NAMES, FieldValue};
-use crate::policy::{Sp, Validator};
 
 const KIND: &str = "manifest-field";
 
@@ -149,8 +149,9 @@ mod tests {
         let m = crate::manifest::load(&dir.path().join(".tier.yaml")).unwrap();
         let art = Artifact::new(dir.path(), Some(m), vec![]);
         let cfg: Config = serde_saphyr::from_str(cfg).unwrap();
+        let rules = policy.scan_rules();
         let ctx = Ctx {
-            policy: &policy,
+            detection: policy.detection(&rules),
             artifact: &art,
             tier: "T2",
             today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

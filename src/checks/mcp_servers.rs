@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::ci::{self, line_of, read_capped};
 use super::{Ctx, Evidence, Finding, Outcome, Status};
-use crate::policy::{Sp, Validator};
-use crate::scan::{Category, ScanOptions, Scanner};
+use crate::config::{Sp, Validator};
+use tiercheck_scan::{Category, ScanOptions, Scanner};
 
 const KIND: &str = "mcp-servers";
 
@@ -67,7 +67,7 @@ impl Config {
             );
         };
         let heuristic = Heuristic::new(self);
-        let scanner = match ctx.artifact.scans.scanner(ctx.policy) {
+        let scanner = match ctx.artifact.scans.scanner(ctx.detection.rules) {
             Ok(sc) => Some(sc),
             Err(why) => {
                 // The policy is validated before checks run, so this is unexpected; judge
@@ -85,7 +85,7 @@ impl Config {
             heuristic: &heuristic,
         };
         let allowed: &[String] = ctx
-            .policy
+            .detection
             .ai_tools
             .as_ref()
             .and_then(|a| a.mcp_servers.as_deref())
@@ -407,8 +407,8 @@ impl Judge<'_> {
             path: path.to_string(),
             line: 1,
             column: 1,
-            redacted: crate::scan::redact(&literal, None),
-            fingerprint: crate::scan::fingerprint(HEURISTIC_RULE, path, value),
+            redacted: tiercheck_scan::redact(&literal, None),
+            fingerprint: tiercheck_scan::fingerprint(HEURISTIC_RULE, path, value),
         })
     }
 }
@@ -482,7 +482,7 @@ impl Heuristic {
             && !s.contains("://")
             && s.chars().any(|c| c.is_ascii_digit())
             && s.chars().any(|c| c.is_ascii_alphabetic())
-            && crate::scan::validators::shannon_entropy(s) >= 4.0
+            && tiercheck_scan::validators::shannon_entropy(s) >= 4.0
     }
 }
 
@@ -586,7 +586,7 @@ mod tests {
     /// Rule id deciding each value with the default policy's scanner, `None` when allowed.
     fn judged(key: &str, value: &str) -> Option<String> {
         let policy = crate::policy::load_default().unwrap();
-        let sc = Scanner::from_policy(&policy).unwrap();
+        let sc = Scanner::new(&policy.scan_rules()).unwrap();
         let h = heuristic();
         let j = Judge {
             scanner: Some(&sc),

@@ -23,8 +23,11 @@ mod workflow_hygiene;
 
 use serde::{Deserialize, Serialize};
 
+use tiercheck_scan::Finding;
+
 use crate::artifact::Artifact;
-use crate::policy::{Policy, Validator};
+use crate::config::Validator;
+use crate::detection::Detection;
 
 /// The status of a check or a requirement. `pass` is always good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,26 +93,6 @@ impl Evidence {
     }
 }
 
-/// A secret or personal-data finding, never holding the value itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// The rule that matched.
-    pub rule_id: String,
-    /// `secret` or `pii`.
-    pub category: String,
-    /// The file, relative to the artifact root.
-    pub path: String,
-    /// 1-based line.
-    pub line: u64,
-    /// 1-based column.
-    pub column: u64,
-    /// At most the rule's public prefix and two more characters, then `…`.
-    pub redacted: String,
-    /// sha256 of rule, path and value, for baselines; not part of the report.
-    #[serde(skip)]
-    pub fingerprint: String,
-}
-
 /// What one check concluded.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -132,21 +115,11 @@ impl Outcome {
     }
 }
 
-/// What checks compute once per artifact and share.
-#[derive(Debug, Default)]
-pub struct Cache {
-    /// CI and hook files, parsed.
-    pub(crate) ci: std::sync::OnceLock<ci::CiIndex>,
-    /// Dependency manifests found.
-    pub(crate) manifests: std::sync::OnceLock<dependencies::Found>,
-    /// Files near the top of the enclosing repository, for a nested artifact.
-    pub(crate) repo_top: std::sync::OnceLock<Vec<ci::Found>>,
-}
-
-/// What a check can see.
+/// What a check can see: the artifact, the tier, the date, and what the policy tells the
+/// checks (never its requirements: a check does not know why it runs).
 pub struct Ctx<'a> {
-    /// The validated policy.
-    pub policy: &'a Policy,
+    /// The policy's detection data and the scanner's rules.
+    pub detection: Detection<'a>,
     /// The artifact under check.
     pub artifact: &'a Artifact,
     /// The tier being verified.
@@ -282,10 +255,11 @@ pub fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
 #[cfg(test)]
 pub(crate) fn run_yaml(dir: &std::path::Path, spec: &str) -> Outcome {
     let policy = crate::policy::load_default().expect("default policy");
+    let rules = policy.scan_rules();
     let spec: CheckSpec = serde_saphyr::from_str(spec).expect("check spec");
     let art = Artifact::new(dir, None, Vec::new());
     let ctx = Ctx {
-        policy: &policy,
+        detection: policy.detection(&rules),
         artifact: &art,
         tier: "T4",
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),

@@ -6,9 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::digest::abbrev;
+use crate::artifact::digest::abbrev;
+use crate::config::{Sp, Validator};
+use crate::detection::identity;
 use crate::manifest::{FIELD_NAMES, FieldValue, MANIFEST_FILE, Review, ReviewKind};
-use crate::policy::{Sp, Validator, identity};
 
 const KIND: &str = "review-attestation";
 
@@ -221,7 +222,7 @@ fn changed_files(ctx: &Ctx<'_>, r: &Review) -> Vec<Evidence> {
             )];
         }
     };
-    let Some(scope) = repo.scope(ctx.artifact) else {
+    let Some(scope) = ctx.artifact.git_scope(&repo) else {
         return Vec::new();
     };
     match repo.changed_since(commit, &scope) {

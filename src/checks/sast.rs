@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ci;
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::policy::{ToolDef, Validator};
+use crate::config::Validator;
+use crate::detection::ToolDef;
 
 const KIND: &str = "sast";
 

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::ci::{self, ItemKind, line_of};
 use super::{Ctx, Evidence, Outcome, Status};
-use crate::policy::{CiFormat, Sp, Validator};
+use crate::config::{Sp, Validator};
+use crate::detection::CiFormat;
 
 const KIND: &str = "workflow-hygiene";
 

@@ -264,7 +264,7 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
         // The textual edit cannot handle every YAML layout (a flow mapping, say): check the
         // result before touching the file, so a manifest is never left broken.
         let edited = crate::manifest::parse(&text, &target)
-            .and_then(|m| crate::manifest::validate(&m, &policy).map(|()| m))
+            .and_then(|m| crate::manifest::validate(&m, &policy.vocabulary()).map(|()| m))
             .map_err(|why| {
                 let detail = why
                     .problems

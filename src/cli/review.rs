@@ -97,7 +97,7 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     };
     if let Some(same) = art.manifest().reviews.iter().find(|r| {
         r.kind_name() == args.kind.as_str()
-            && crate::policy::identity(&r.by.value) == crate::policy::identity(by)
+            && crate::detection::identity(&r.by.value) == crate::detection::identity(by)
             && r.digest.value == digest.value
     }) {
         writeln!(
@@ -105,7 +105,7 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
             "{} review by {} of this content ({}) is already recorded in {} (on {}); nothing changed",
             args.kind.as_str(),
             same.by.value,
-            crate::digest::abbrev(&digest.value),
+            crate::artifact::digest::abbrev(&digest.value),
             shown(&target),
             same.date.value
         )?;
@@ -137,7 +137,7 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     })?;
     // Never write a manifest that no longer reads back with the review in it.
     let reparsed = manifest::parse(&new_text, &target)
-        .and_then(|m| manifest::validate(&m, &policy).map(|_| m))
+        .and_then(|m| manifest::validate(&m, &policy.vocabulary()).map(|_| m))
         .map_err(|e| {
             ConfigError::plain(format!(
                 "adding the review would break {} ({e}); it was left unchanged",

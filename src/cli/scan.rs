@@ -14,8 +14,8 @@ use crate::error::ConfigError;
 use crate::git::scan::{HistoryRange, Limit};
 use crate::manifest::{self, find_governing};
 use crate::report::{Format, GitScanInfo, Origin, ScanResult, join_path, plural};
-use crate::scan::baseline::Baseline;
-use crate::scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner};
+use tiercheck_scan::baseline::Baseline;
+use tiercheck_scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, Scanner};
 
 /// `tiercheck scan`.
 #[derive(Debug, Args)]
@@ -38,7 +38,7 @@ pub struct ScanArgs {
     /// Skip (and report) files larger than this many bytes (at most 1 GiB: a file is
     /// scanned in memory).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE,
-          value_parser = clap::value_parser!(u64).range(0..=crate::scan::MAX_FILE_SIZE_LIMIT))]
+          value_parser = clap::value_parser!(u64).range(0..=tiercheck_scan::MAX_FILE_SIZE_LIMIT))]
     pub max_file_size: u64,
     /// Scan the staged content (the index entries that differ from HEAD), for pre-commit
     /// hooks; line numbers are those of the staged content.
@@ -97,7 +97,8 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     let artifact = Artifact::new(&path, None, Vec::new());
     // The tree is walked while it is scanned (`Scanner::scan_walk`); git scans read the
     // index or the history, never the work tree.
-    let scanner = Scanner::from_policy(&policy)?;
+    let scanner =
+        Scanner::new(&policy.scan_rules()).map_err(|e| ConfigError::plain(e.to_string()))?;
     let abs = std::fs::canonicalize(&path)
         .map_err(|e| ConfigError::plain(format!("cannot resolve `{}`: {e}", path.display())))?;
     let opts = ScanOptions {
@@ -276,7 +277,7 @@ fn git_scan(
 /// Records `findings` (by fingerprint, never the value) in `file`.
 fn write_baseline(
     file: &std::path::Path,
-    findings: &[crate::scan::Finding],
+    findings: &[tiercheck_scan::Finding],
 ) -> anyhow::Result<ExitCode> {
     let b = Baseline::from_findings(findings);
     std::fs::write(file, b.to_json()).map_err(|e| {

@@ -44,7 +44,7 @@ pub(crate) fn load_manifest(
     policy: &Policy,
 ) -> Result<manifest::LoadedManifest, ConfigError> {
     let m = manifest::load(path)?;
-    manifest::validate(&m, policy)?;
+    manifest::validate(&m, &policy.vocabulary())?;
     Ok(m)
 }
 

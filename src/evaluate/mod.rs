@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::artifact::Artifact;
-use crate::checks::{Ctx, Evidence, Finding, Status, combine};
+use tiercheck_scan::Finding;
+
+use crate::checks::{Ctx, Evidence, Status, combine};
 use crate::policy::{Level, Policy, RequirementDef};
 
 /// The result of one requirement.
@@ -77,8 +79,9 @@ pub fn evaluate(
     today: chrono::NaiveDate,
 ) -> ArtifactReport {
     let tier = decision.tier.clone();
+    let rules = policy.scan_rules();
     let ctx = Ctx {
-        policy,
+        detection: policy.detection(&rules),
         artifact,
         tier: &tier,
         today,
@@ -87,7 +90,7 @@ pub fn evaluate(
     let requirements: Vec<RequirementResult> = policy
         .requirements
         .iter()
-        .map(|req| evaluate_requirement(req, &ctx, &mut findings))
+        .map(|req| evaluate_requirement(policy, req, &ctx, &mut findings))
         .collect();
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
@@ -119,11 +122,12 @@ pub fn evaluate(
 }
 
 fn evaluate_requirement(
+    policy: &Policy,
     req: &RequirementDef,
     ctx: &Ctx<'_>,
     findings: &mut Vec<Finding>,
 ) -> RequirementResult {
-    let level = ctx.policy.level(req, ctx.tier);
+    let level = policy.level(req, ctx.tier);
     let mut result = RequirementResult {
         id: req.id.value.clone(),
         title: req.title.clone(),

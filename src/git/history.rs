@@ -15,7 +15,7 @@ use git2::{Commit, Oid, Sort};
 use regex::Regex;
 
 use super::{GitRepo, Scope, short};
-use crate::policy::identity;
+use crate::detection::identity;
 
 /// What counts as review evidence in commits.
 pub struct Settings<'a> {

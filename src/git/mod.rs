@@ -12,9 +12,6 @@ use std::path::{Path, PathBuf};
 
 use git2::{Delta, DiffOptions, ErrorCode, Oid, Repository};
 
-use crate::artifact::Artifact;
-use crate::manifest::MANIFEST_FILE;
-
 /// A non-bare repository and its working folder.
 pub struct GitRepo {
     repo: Repository,
@@ -130,26 +127,6 @@ impl GitRepo {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         Some(parts.join("/"))
-    }
-
-    /// The repository paths `artifact` covers, when it lies inside this working tree.
-    pub fn scope(&self, artifact: &Artifact) -> Option<Scope> {
-        let prefix = self.relative(&artifact.root)?;
-        let join = |rel: &str| {
-            if prefix.is_empty() {
-                rel.to_string()
-            } else {
-                format!("{prefix}/{rel}")
-            }
-        };
-        let only = artifact.only.as_ref().map(|o| join(&Artifact::display(o)));
-        let mut excluded = vec![join(MANIFEST_FILE)];
-        excluded.extend(artifact.excluded.iter().filter_map(|d| self.relative(d)));
-        Some(Scope {
-            prefix,
-            only,
-            excluded,
-        })
     }
 
     /// The commit HEAD points at; `None` when the repository has no commits yet.

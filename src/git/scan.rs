@@ -15,7 +15,7 @@ use git2::{Delta, DiffOptions, FileMode, ObjectType, Oid, Repository, Sort};
 use rayon::prelude::*;
 
 use super::GitRepo;
-use crate::scan::{BINARY_PROBE, Finding, ScanOptions, Scanner};
+use tiercheck_scan::{Content, Finding, ScanOptions, Scanner, Scratch, is_binary};
 
 /// Where a history finding came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -495,6 +495,7 @@ fn scan_blobs(
 ) -> Vec<BlobResult> {
     let git_dir = raw.path().to_path_buf();
     let one = |repo: &Result<Repository, git2::Error>,
+               scratch: &mut Scratch,
                (blob, paths): &(Oid, Vec<(String, usize)>)| {
         let mut r = BlobResult {
             blob: *blob,
@@ -539,23 +540,39 @@ fn scan_blobs(
                 return r;
             }
         };
-        if memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some() {
+        if is_binary(&data) {
             r.binary = true;
             return r;
         }
-        r.bytes = data.len() as u64;
+        // Each path of the blob goes through the engine as a file of the tree does (path
+        // allowlists and fingerprints depend on the path).
         for (path, idx) in paths {
             let rel = limit.relative(path);
-            let found = scanner.scan_bytes(rel, &data, opts);
-            r.findings.push(((path.clone(), *idx), found));
+            if scanner.path_allowed(rel) {
+                r.findings.push(((path.clone(), *idx), Vec::new()));
+                continue;
+            }
+            match scanner.scan_content(rel, &data, opts, scratch) {
+                Content::Binary => {
+                    r.binary = true;
+                    r.findings.clear();
+                    return r;
+                }
+                Content::Scanned(found) => r.findings.push(((path.clone(), *idx), found)),
+            }
         }
+        r.bytes = data.len() as u64;
         r
     };
     if jobs.len() == 1 {
         let repo = Repository::open(&git_dir);
-        return jobs.iter().map(|j| one(&repo, j)).collect();
+        let mut scratch = Scratch::default();
+        return jobs.iter().map(|j| one(&repo, &mut scratch, j)).collect();
     }
     jobs.par_iter()
-        .map_init(|| Repository::open(&git_dir), |repo, j| one(repo, j))
+        .map_init(
+            || (Repository::open(&git_dir), Scratch::default()),
+            |(repo, scratch), j| one(repo, scratch, j),
+        )
         .collect()
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Sp;
 use crate::error::{ConfigError, Problem, did_you_mean, yaml_problem};
-use crate::policy::{Policy, Sp};
 
 /// The kind of a recorded review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,7 +224,7 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedManifest, ConfigError> {
 
 /// Reads and parses a manifest file.
 pub fn load(path: &Path) -> Result<LoadedManifest, ConfigError> {
-    let text = crate::policy::read_config_file(path, "manifest")?;
+    let text = crate::config::read_config_file(path, "manifest")?;
     parse(&text, path)
 }
 
@@ -246,8 +246,21 @@ fn is_commit_id(s: &str) -> bool {
     (4..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Checks a manifest's values against the policy: answers, tier, waivers, reviews.
-pub fn validate(m: &LoadedManifest, policy: &Policy) -> Result<(), ConfigError> {
+/// What a manifest's values may name, as the policy says: its questions with their
+/// answers, its tiers and its requirements.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary<'a> {
+    /// Question id and its answer ids, in the policy's order.
+    pub questions: Vec<(&'a str, Vec<&'a str>)>,
+    /// Tier ids, in order.
+    pub tiers: Vec<&'a str>,
+    /// Requirement ids.
+    pub requirements: Vec<&'a str>,
+}
+
+/// Checks a manifest's values against the policy's vocabulary: answers, tier, waivers,
+/// reviews.
+pub fn validate(m: &LoadedManifest, policy: &Vocabulary<'_>) -> Result<(), ConfigError> {
     let mut problems = Vec::new();
     let man = &m.manifest;
     if let Some(v) = man.version
@@ -270,33 +283,29 @@ pub fn validate(m: &LoadedManifest, policy: &Policy) -> Result<(), ConfigError> 
             .help("write `version: 1`"),
         );
     }
-    let mut check_answer = |qid: &str, ans: &Sp<String>| match policy.question(qid) {
-        None => {
-            let ids: Vec<&str> = policy
-                .questions
-                .iter()
-                .map(|q| q.id.value.as_str())
-                .collect();
-            problems.push(
-                m.problem(ans, format!("the policy asks no question `{qid}`"))
-                    .help(format!("questions: `{}`", ids.join("`, `"))),
-            );
-        }
-        Some(q) => {
-            let valid = q.answer_ids();
-            if !valid.contains(&ans.value.as_str()) {
-                let list = valid.join("`, `");
-                let help = match did_you_mean(&ans.value, valid.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? (valid answers: `{list}`)"),
-                    None => format!("valid answers: `{list}`"),
-                };
+    let mut check_answer =
+        |qid: &str, ans: &Sp<String>| match policy.questions.iter().find(|(id, _)| *id == qid) {
+            None => {
+                let ids: Vec<&str> = policy.questions.iter().map(|(id, _)| *id).collect();
                 problems.push(
-                    m.problem(ans, format!("unknown {qid} `{}`", ans.value))
-                        .help(help),
+                    m.problem(ans, format!("the policy asks no question `{qid}`"))
+                        .help(format!("questions: `{}`", ids.join("`, `"))),
                 );
             }
-        }
-    };
+            Some((_, valid)) => {
+                if !valid.contains(&ans.value.as_str()) {
+                    let list = valid.join("`, `");
+                    let help = match did_you_mean(&ans.value, valid.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`? (valid answers: `{list}`)"),
+                        None => format!("valid answers: `{list}`"),
+                    };
+                    problems.push(
+                        m.problem(ans, format!("unknown {qid} `{}`", ans.value))
+                            .help(help),
+                    );
+                }
+            }
+        };
     if let Some(a) = &man.audience {
         check_answer("audience", a);
     }
@@ -307,9 +316,9 @@ pub fn validate(m: &LoadedManifest, policy: &Policy) -> Result<(), ConfigError> 
         check_answer(q, a);
     }
     if let Some(t) = &man.tier
-        && policy.tier(&t.value).is_none()
+        && !policy.tiers.contains(&t.value.as_str())
     {
-        let ids = policy.tier_ids();
+        let ids = &policy.tiers;
         let help = match did_you_mean(&t.value, ids.iter().copied()) {
             Some(s) => format!("did you mean `{s}`? (tiers: `{}`)", ids.join("`, `")),
             None => format!("tiers: `{}`", ids.join("`, `")),
@@ -320,16 +329,8 @@ pub fn validate(m: &LoadedManifest, policy: &Policy) -> Result<(), ConfigError> 
         );
     }
     for w in &man.waivers {
-        if !policy
-            .requirements
-            .iter()
-            .any(|r| r.id.value == w.requirement.value)
-        {
-            let ids: Vec<&str> = policy
-                .requirements
-                .iter()
-                .map(|r| r.id.value.as_str())
-                .collect();
+        if !policy.requirements.contains(&w.requirement.value.as_str()) {
+            let ids = &policy.requirements;
             let help = match did_you_mean(&w.requirement.value, ids.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("requirements: `{}`", ids.join("`, `")),
@@ -401,7 +402,7 @@ mod tests {
     fn unknown_answer_lists_valid_ones() {
         let policy = crate::policy::load_default().unwrap();
         let m = parse("audience: extrnal\n", Path::new(".tier.yaml")).unwrap();
-        let s = validate(&m, &policy).unwrap_err().to_string();
+        let s = validate(&m, &policy.vocabulary()).unwrap_err().to_string();
         assert!(s.contains("unknown audience `extrnal`"), "{s}");
         assert!(s.contains("did you mean `external`?"), "{s}");
     }
@@ -414,7 +415,7 @@ mod tests {
             Path::new(".tier.yaml"),
         )
         .unwrap();
-        let s = validate(&m, &policy).unwrap_err().to_string();
+        let s = validate(&m, &policy.vocabulary()).unwrap_err().to_string();
         assert!(s.contains("malformed review digest"), "{s}");
         assert!(s.contains(".tier.yaml:4:13"), "{s}");
         let e = parse(
@@ -431,7 +432,7 @@ mod tests {
             Path::new(".tier.yaml"),
         )
         .unwrap();
-        let s = validate(&m, &policy).unwrap_err().to_string();
+        let s = validate(&m, &policy.vocabulary()).unwrap_err().to_string();
         assert!(s.contains("review commit `main` is not a commit id"), "{s}");
         assert!(s.contains(".tier.yaml:6:13"), "{s}");
     }

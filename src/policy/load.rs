@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Policy;
+use crate::config::{Source as PolicySource, read_config_file};
 use crate::error::{ConfigError, Problem, yaml_problem};
 
 /// The default policy, embedded in the binary.
@@ -10,55 +11,6 @@ pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
 
 /// Name under which the embedded policy appears in messages.
 pub const DEFAULT_POLICY_NAME: &str = "<built-in>/policies/default.yaml";
-
-/// Largest policy or manifest file tiercheck reads; larger ones are refused, not parsed.
-pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
-
-/// A file the policy was read from, kept for error locations.
-#[derive(Debug, Clone)]
-pub struct PolicySource {
-    /// Path shown in messages.
-    pub path: PathBuf,
-    /// The text, for snippets.
-    pub text: String,
-}
-
-/// Reads a YAML configuration file, refusing huge, unreadable and non-UTF-8 ones.
-pub fn read_config_file(path: &Path, what: &str) -> Result<String, ConfigError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ConfigError::plain(format!("cannot read {what} {}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(ConfigError::plain(format!(
-            "{what} {} is a directory, not a file",
-            path.display()
-        )));
-    }
-    if meta.len() > MAX_CONFIG_BYTES {
-        return Err(ConfigError::plain(format!(
-            "{what} {} is {} bytes, more than the {} bytes a configuration file may have",
-            path.display(),
-            meta.len(),
-            MAX_CONFIG_BYTES
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConfigError::plain(format!("cannot read {what} {}: {e}", path.display())))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(e.as_bytes());
-        let line = text[..offset].matches('\n').count() + 1;
-        let column = offset - text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-        ConfigError {
-            problems: vec![Problem::at(
-                format!("{what} is not valid UTF-8"),
-                path,
-                &text,
-                line,
-                column,
-            )],
-        }
-    })
-}
 
 fn parse(text: &str, path: &Path, origin: usize) -> Result<Policy, ConfigError> {
     let mut policy: Policy = serde_saphyr::from_str(text).map_err(|e| ConfigError {

@@ -1,29 +1,26 @@
 //! The policy: tiers, classification questions and rules, requirements and the checks behind
-//! them. Parsed strictly from YAML (`load`), layered with `extends: default`, then validated
-//! once (`validate`) so the rest of the program can trust it.
+//! them, and the detection data the checks and the scanner read. Parsed strictly from YAML
+//! (`load`), layered with `extends: default`, then validated once (`validate`) so the rest
+//! of the program can trust it. The policy is the one place that knows both the tiers and
+//! the checks: it maps its YAML onto the checks' configs ([`CheckSpec`]), the detection
+//! view they read ([`Detection`]) and the scanning engine's rules ([`RuleSet`]).
 
 mod detection;
 mod load;
+mod rules;
 mod validate;
 
-pub use detection::{
-    AiToolDef, AiTools, CiFileDef, CiFormat, ContainsDef, EcosystemDef, LockRule, ToolDef,
-};
-
-pub use load::{
-    DEFAULT_POLICY, PolicySource, load_default, load_file, load_text, read_config_file,
-};
-pub use validate::Validator;
+pub use load::{DEFAULT_POLICY, load_default, load_file, load_text};
+pub use rules::{AllowlistDef, NearDef, Pattern, RuleDef};
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_saphyr::Spanned;
+use tiercheck_scan::RuleSet;
 
 use crate::checks::CheckSpec;
-
-/// A YAML string that remembers where it was written.
-pub type Sp<T> = Spanned<T>;
+use crate::config::{Source, Sp};
+use crate::detection::{AiTools, CiFileDef, Detection, EcosystemDef, Engineers, ToolDef};
 
 /// How much a requirement matters at a tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,16 +91,16 @@ pub struct Policy {
     pub prompt_files: Option<Vec<Sp<String>>>,
     /// Secret and personal-data rules.
     #[serde(default)]
-    pub rules: Vec<crate::scan::RuleDef>,
+    pub rules: Vec<RuleDef>,
     /// Values and paths no rule reports.
     #[serde(default)]
-    pub allowlist: crate::scan::Allowlist,
+    pub allowlist: AllowlistDef,
     /// Which loaded file `prompt_files` came from.
     #[serde(skip)]
     pub prompt_files_origin: usize,
     /// Which loaded file each item came from (index into the loader's sources).
     #[serde(skip)]
-    pub sources: Vec<PolicySource>,
+    pub sources: Vec<Source>,
 }
 
 /// One tier.
@@ -165,21 +162,6 @@ pub struct Rule {
     pub origin: usize,
 }
 
-/// Who counts as an engineer.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Engineers {
-    /// Exact emails or handles.
-    #[serde(default)]
-    pub emails: Vec<String>,
-    /// Email domains (`corp.example`); subdomains match too.
-    #[serde(default)]
-    pub domains: Vec<String>,
-    /// Regular expressions matched against the whole identity.
-    #[serde(default)]
-    pub patterns: Vec<Sp<String>>,
-}
-
 /// A requirement, its level per tier and the checks that decide it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -223,6 +205,45 @@ impl Policy {
         self.tiers.iter().map(|t| t.id.value.as_str()).collect()
     }
 
+    /// The scanner's rules and global allowlist, as the engine takes them.
+    pub fn scan_rules(&self) -> RuleSet {
+        RuleSet {
+            rules: self.rules.iter().map(RuleDef::to_engine).collect(),
+            allowlist: self.allowlist.to_engine(),
+        }
+    }
+
+    /// What a manifest's answers, tier and waivers may name.
+    pub fn vocabulary(&self) -> crate::manifest::Vocabulary<'_> {
+        crate::manifest::Vocabulary {
+            questions: self
+                .questions
+                .iter()
+                .map(|q| (q.id.value.as_str(), q.answer_ids()))
+                .collect(),
+            tiers: self.tier_ids(),
+            requirements: self
+                .requirements
+                .iter()
+                .map(|r| r.id.value.as_str())
+                .collect(),
+        }
+    }
+
+    /// What the checks may read of the policy; `rules` is [`Policy::scan_rules`].
+    pub fn detection<'a>(&'a self, rules: &'a RuleSet) -> Detection<'a> {
+        Detection {
+            engineers: self.engineers.as_ref(),
+            ci_files: &self.ci_files,
+            ecosystems: &self.ecosystems,
+            vendored: self.vendored.as_deref(),
+            tools: &self.tools,
+            ai_tools: self.ai_tools.as_ref(),
+            prompt_files: self.prompt_files.as_deref().unwrap_or_default(),
+            rules,
+        }
+    }
+
     /// The level of a requirement at a tier (`not_required` if the policy is silent, which
     /// validation forbids).
     pub fn level(&self, req: &RequirementDef, tier: &str) -> Level {
@@ -234,66 +255,5 @@ impl Question {
     /// Ids of all answers, in order.
     pub fn answer_ids(&self) -> Vec<&str> {
         self.answers.iter().map(|a| a.id.value.as_str()).collect()
-    }
-}
-
-impl Engineers {
-    /// Whether the policy names no engineers at all (so engineer checks cannot decide).
-    pub fn is_empty(&self) -> bool {
-        self.emails.is_empty() && self.domains.is_empty() && self.patterns.is_empty()
-    }
-
-    /// Whether `who` (an email, a handle, or `Name <email>`) is an engineer.
-    pub fn matches(&self, who: &str) -> bool {
-        let id = identity(who);
-        if id.is_empty() {
-            return false;
-        }
-        if self.emails.iter().any(|e| identity(e) == id) {
-            return true;
-        }
-        if let Some((_, domain)) = id.rsplit_once('@') {
-            let hit = self.domains.iter().any(|d| {
-                let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
-                domain == d || domain.ends_with(&format!(".{d}"))
-            });
-            if hit {
-                return true;
-            }
-        }
-        self.patterns.iter().any(|p| {
-            regex::Regex::new(&format!("^(?:{})$", p.value)).is_ok_and(|re| re.is_match(&id))
-        })
-    }
-}
-
-/// Normalises an identity for comparison: the email inside `Name <email>`, trimmed,
-/// lowercased, without a leading `@` on handles.
-pub fn identity(who: &str) -> String {
-    let who = who.trim();
-    let inner = match (who.rfind('<'), who.rfind('>')) {
-        (Some(a), Some(b)) if a < b => &who[a + 1..b],
-        _ => who,
-    };
-    inner.trim().trim_start_matches('@').to_ascii_lowercase()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn engineers_by_email_domain_and_pattern() {
-        let e: Engineers = serde_saphyr::from_str(
-            "emails: [Bob@Corp.example]\ndomains: [eng.corp.example]\npatterns: ['.*-dev']\n",
-        )
-        .unwrap();
-        assert!(e.matches("bob@corp.example"));
-        assert!(e.matches("Bob B <BOB@corp.example>"));
-        assert!(e.matches("amy@eng.corp.example"));
-        assert!(e.matches("amy@team.eng.corp.example"));
-        assert!(!e.matches("amy@notengcorp.example"));
-        assert!(e.matches("@amy-dev"));
-        assert!(!e.matches("jane@corp.example"));
     }
 }

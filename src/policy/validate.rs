@@ -3,127 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::{Policy, Sp};
-use crate::error::{ConfigError, Problem, did_you_mean};
-
-/// Collects validation problems against the policy's source files.
-pub struct Validator<'a> {
-    policy: &'a Policy,
-    /// Problems found so far.
-    pub problems: Vec<Problem>,
-    /// Line and column of the item being validated, used when a value inside it has lost
-    /// its own position (values inside `checks:` entries are buffered by the parser).
-    fallback: (usize, usize),
-}
-
-impl<'a> Validator<'a> {
-    /// The policy being validated.
-    pub fn policy(&self) -> &'a Policy {
-        self.policy
-    }
-
-    /// Records a problem at a spanned value of the file `origin`.
-    pub fn error<T>(
-        &mut self,
-        origin: usize,
-        at: &Sp<T>,
-        message: impl Into<String>,
-    ) -> &mut Problem {
-        let (line, column) = (
-            at.referenced.line() as usize,
-            at.referenced.column() as usize,
-        );
-        self.push(origin, line, column, None, message.into())
-    }
-
-    /// Records a problem at a spanned string; when its position was lost, the string is
-    /// looked up in the source after the enclosing item.
-    pub fn error_str(
-        &mut self,
-        origin: usize,
-        at: &Sp<String>,
-        message: impl Into<String>,
-    ) -> &mut Problem {
-        let (line, column) = (
-            at.referenced.line() as usize,
-            at.referenced.column() as usize,
-        );
-        self.push(origin, line, column, Some(&at.value), message.into())
-    }
-
-    fn push(
-        &mut self,
-        origin: usize,
-        line: usize,
-        column: usize,
-        value: Option<&str>,
-        message: String,
-    ) -> &mut Problem {
-        let (path, text) = match self.policy.sources.get(origin) {
-            Some(s) => (s.path.as_path(), s.text.as_str()),
-            None => (std::path::Path::new("<policy>"), ""),
-        };
-        let (line, column) = if line > 0 {
-            (line, column)
-        } else {
-            value
-                .filter(|v| !v.is_empty())
-                .and_then(|v| {
-                    text.lines()
-                        .enumerate()
-                        .skip(self.fallback.0.saturating_sub(1))
-                        .find_map(|(i, l)| l.find(v).map(|c| (i + 1, l[..c].chars().count() + 1)))
-                })
-                .unwrap_or(self.fallback)
-        };
-        self.problems
-            .push(Problem::at(message, path, text, line, column));
-        let last = self.problems.len() - 1;
-        &mut self.problems[last]
-    }
-
-    /// Checks that `value` is a well-formed regular expression.
-    pub fn regex(&mut self, origin: usize, value: &Sp<String>, owner: &str) {
-        // Parsing finds every syntax error; compiling all of a policy's regexes here would
-        // cost more than everything else `tiercheck matrix` does (the checks compile them
-        // when they run).
-        if let Err(e) = regex_syntax::Parser::new().parse(&value.value) {
-            let first = e.to_string();
-            let detail = first.lines().last().unwrap_or("").trim();
-            let detail = detail.strip_prefix("error: ").unwrap_or(detail).to_string();
-            self.error_str(origin, value, format!("invalid regex in {owner}: {detail}"));
-        }
-    }
-
-    /// Checks that `value` is a valid glob.
-    pub fn glob(&mut self, origin: usize, value: &Sp<String>, owner: &str) {
-        if let Err(e) = globset::Glob::new(&value.value) {
-            self.error_str(origin, value, format!("invalid glob in {owner}: {e}"));
-        }
-    }
-
-    /// Checks that `value` names a tier of the policy.
-    pub fn tier(&mut self, origin: usize, value: &Sp<String>, owner: &str) {
-        if self.policy.tier(&value.value).is_none() {
-            let ids = self.policy.tier_ids();
-            let help = hint(&value.value, &ids, "tiers");
-            self.error(
-                origin,
-                value,
-                format!("unknown tier `{}` in {owner}", value.value),
-            )
-            .help = Some(help);
-        }
-    }
-}
-
-fn hint(given: &str, valid: &[&str], what: &str) -> String {
-    let list = valid.join("`, `");
-    match did_you_mean(given, valid.iter().copied()) {
-        Some(s) => format!("did you mean `{s}`? (valid {what}: `{list}`)"),
-        None => format!("valid {what}: `{list}`"),
-    }
-}
+use super::Policy;
+use crate::config::{Sp, Validator, hint};
+use crate::error::{ConfigError, Problem};
 
 fn duplicates<'a>(
     v: &mut Validator<'_>,
@@ -144,11 +26,7 @@ fn duplicates<'a>(
 
 /// Validates the whole policy, returning every problem found.
 pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
-    let mut v = Validator {
-        policy,
-        problems: Vec::new(),
-        fallback: (0, 0),
-    };
+    let mut v = Validator::new(&policy.sources, policy.tier_ids());
     if policy.version != 1 {
         v.problems.push(Problem {
             message: format!(
@@ -316,9 +194,9 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
         policy.tools.iter().map(|t| (t.origin, &t.id)),
         "tool",
     );
-    super::detection::validate(&mut v);
+    super::detection::validate(&mut v, policy);
     v.fallback = (0, 0);
-    crate::scan::cfg::validate(&mut v, policy);
+    super::rules::validate(&mut v, policy);
     if v.problems.is_empty() {
         Ok(())
     } else {

@@ -10,7 +10,9 @@ use std::io::{self, Write};
 use quick_xml::escape::escape;
 
 use super::{Format, Report, ScanResult, join_path, level_str, location, no_matrix};
-use crate::checks::{Finding, Status};
+use tiercheck_scan::Finding;
+
+use crate::checks::Status;
 use crate::evaluate::{ArtifactReport, RequirementResult};
 use crate::policy::{Level, Policy};
 

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Report, ScanResult, join_path, level_words, location, telling_evidence, unmet};
-use crate::checks::{Finding, Status};
+use tiercheck_scan::Finding;
+
+use crate::checks::Status;
 use crate::evaluate::{ArtifactReport, RequirementResult};
 use crate::policy::{Level, Policy};
 

@@ -14,7 +14,7 @@ use clap::ValueEnum;
 use crate::checks::{Evidence, Status};
 use crate::evaluate::{ArtifactReport, RequirementResult};
 use crate::policy::{Level, Policy};
-use crate::scan::ScanReport;
+use tiercheck_scan::ScanReport;
 
 pub use table::Table;
 

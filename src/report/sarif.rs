@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use super::json::write;
 use super::{Format, Report, ScanResult, join_path, level_str, no_matrix, telling_evidence};
-use crate::checks::{Finding, Status};
+use tiercheck_scan::Finding;
+
+use crate::checks::Status;
 use crate::evaluate::{ArtifactReport, RequirementResult};
 use crate::policy::{Level, Policy};
 
@@ -159,7 +161,7 @@ fn requirement_result(a: &ArtifactReport, r: &RequirementResult, index: usize) -
         "message": {"text": text},
         "locations": locations,
         "partialFingerprints": {
-            FINGERPRINT_KEY: crate::scan::fingerprint(&r.id, &a.path, "requirement"),
+            FINGERPRINT_KEY: tiercheck_scan::fingerprint(&r.id, &a.path, "requirement"),
         },
     })
 }

@@ -19,7 +19,8 @@ pub use tools::{Detection, detect, known};
 
 use super::{Ctx, Evidence};
 use crate::artifact::Artifact;
-use crate::policy::{CiFormat, Sp};
+use crate::config::Sp;
+use crate::detection::CiFormat;
 
 /// Files larger than this are reported as unreadable rather than parsed.
 pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
@@ -80,13 +81,17 @@ impl CiIndex {
 }
 
 /// The CI index of the artifact, built on first use.
-pub fn index<'a>(ctx: &Ctx<'a>) -> &'a CiIndex {
-    ctx.artifact.cache.ci.get_or_init(|| build(ctx))
+pub fn index(ctx: &Ctx<'_>) -> std::sync::Arc<CiIndex> {
+    ctx.artifact.memo(|| build(ctx))
 }
+
+/// Files near the top of the enclosing repository, for a nested artifact: walked once per
+/// artifact.
+struct RepoTop(Vec<Found>);
 
 fn build(ctx: &Ctx<'_>) -> CiIndex {
     let mut out = CiIndex::default();
-    let defs = &ctx.policy.ci_files;
+    let defs = ctx.detection.ci_files;
     let mut sets = Vec::new();
     for d in defs {
         match super::file_exists::glob_set(&d.globs, false) {
@@ -326,10 +331,8 @@ pub fn matching_files(ctx: &Ctx<'_>, set: &GlobSet, depth: usize) -> Vec<Found> 
     if ctx.artifact.repo_root.is_some() {
         let top = ctx
             .artifact
-            .cache
-            .repo_top
-            .get_or_init(|| walk_bases(ctx.artifact, REPO_ROOT_DEPTH, false, false));
-        for f in top.iter().filter(|f| f.rel.components().count() <= depth) {
+            .memo(|| RepoTop(walk_bases(ctx.artifact, REPO_ROOT_DEPTH, false, false)));
+        for f in top.0.iter().filter(|f| f.rel.components().count() <= depth) {
             if set.is_match(&f.rel) && seen.insert(f.canonical.clone()) {
                 out.push(f.clone());
             }

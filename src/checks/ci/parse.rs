@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::CiFile;
-use crate::policy::CiFormat;
+use crate::detection::CiFormat;
 
 /// What kind of thing a CI file runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 use super::parse::{ItemKind, parse, yaml_problem};
-use crate::policy::CiFormat;
+use crate::detection::CiFormat;
 
 fn items(format: CiFormat, text: &str) -> Vec<(ItemKind, String, Option<u64>)> {
     let (f, problem) = parse("f".into(), "f".into(), "x".into(), format, text.into());

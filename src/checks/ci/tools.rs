@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::{CiFormat, ItemKind, index, line_of, matching_files, read_capped};
 use crate::checks::{Ctx, Evidence};
-use crate::policy::ToolDef;
+use crate::detection::ToolDef;
 
 /// A tool found, with where.
 #[derive(Debug, Clone)]
@@ -23,7 +23,7 @@ pub struct Detection {
 pub fn known(ctx: &Ctx<'_>, wanted: impl Fn(&ToolDef) -> bool) -> String {
     const SHOWN: usize = 6;
     let names: Vec<&str> = ctx
-        .policy
+        .detection
         .tools
         .iter()
         .filter(|t| wanted(t))
@@ -46,7 +46,7 @@ pub fn detect(ctx: &Ctx<'_>, check: &str, wanted: impl Fn(&ToolDef) -> bool) -> 
     let ci = index(ctx);
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    for tool in ctx.policy.tools.iter().filter(|t| wanted(t)) {
+    for tool in ctx.detection.tools.iter().filter(|t| wanted(t)) {
         let id = tool.id.value.as_str();
         let mut push = |path: &str, line: Option<u64>, how: String| {
             if seen.insert((id.to_string(), path.to_string())) {

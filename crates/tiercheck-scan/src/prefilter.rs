@@ -68,7 +68,7 @@ pub(crate) struct RunFilter {
 /// The run a walk is in, as one number: its length in the low 32 bits and its digits in
 /// the high 32 bits, each biased so that its top bit turns on when it reaches the filter's
 /// minimum. A run reaching 2^31 bytes would carry over: files are scanned only up to
-/// [`crate::scan::MAX_FILE_SIZE_LIMIT`] (1 GiB).
+/// [`crate::MAX_FILE_SIZE_LIMIT`] (1 GiB).
 const FITS: u64 = 1 << 31 | 1 << 63;
 /// What a digit adds to a run (one byte, one digit).
 const DIGIT: u64 = 1 | 1 << 32;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::artifact::Artifact;
+use super::Artifact;
 use crate::manifest::MANIFEST_FILE;
 
 /// The first bytes hashed, naming the format version.
@@ -37,7 +37,7 @@ pub fn files(artifact: &Artifact) -> Result<(Vec<String>, Vec<String>), String> 
         .collect();
     let mut submodules = Vec::new();
     if let Ok(repo) = crate::git::open(&artifact.root)
-        && let Some(scope) = repo.scope(artifact)
+        && let Some(scope) = artifact.git_scope(&repo)
     {
         for path in repo.tracked(&scope)? {
             let rel = scope.relative(&path).to_string();

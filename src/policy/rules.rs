@@ -1,43 +1,18 @@
 //! The scanner's policy sections (`prompt_files`, `rules`, `allowlist`) as written in YAML,
-//! and their validation. The engine compiles these once into a [`super::Scanner`].
+//! their validation, and their mapping onto the engine's types ([`tiercheck_scan::Rule`],
+//! [`tiercheck_scan::Allowlist`]). The YAML types keep where each value was written, so
+//! every problem is reported at its file, line and column; the engine needs none of that.
 
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use tiercheck_scan::rule::{
+    VALIDATORS, check_allow_regex, check_rule_regex, ignores_case, keyword_is_exact,
+};
+use tiercheck_scan::{Allowlist, Category, Near, Rule};
 
-use super::validators::VALIDATORS;
-use crate::policy::{Policy, Sp, Validator};
-
-/// What a rule looks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    /// Credentials: tokens, keys, passwords.
-    Secret,
-    /// Personal or customer data: emails, card numbers, IBANs, national ids, phones.
-    Pii,
-}
-
-impl Category {
-    /// Lowercase name as in the policy and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Secret => "secret",
-            Category::Pii => "pii",
-        }
-    }
-}
-
-impl std::str::FromStr for Category {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "secret" => Ok(Category::Secret),
-            "pii" => Ok(Category::Pii),
-            _ => Err(format!("unknown category `{s}` (valid: `secret`, `pii`)")),
-        }
-    }
-}
+use super::Policy;
+use crate::config::{Sp, Validator};
 
 /// A string of a policy list that remembers which policy file it came from, so an invalid
 /// regex or glob in an appended allowlist is reported in the right file.
@@ -72,7 +47,7 @@ impl Pattern {
 /// Values and paths that are never reported (globally or for one rule).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Allowlist {
+pub struct AllowlistDef {
     /// A value, or the whole text the rule matched, that matches one of these is not reported.
     #[serde(default)]
     pub regexes: Vec<Pattern>,
@@ -84,7 +59,7 @@ pub struct Allowlist {
     pub stopwords: Vec<String>,
 }
 
-impl Allowlist {
+impl AllowlistDef {
     /// Records which policy file every pattern came from.
     pub fn set_origin(&mut self, origin: usize) {
         for p in self.regexes.iter_mut().chain(self.paths.iter_mut()) {
@@ -93,7 +68,7 @@ impl Allowlist {
     }
 
     /// Appends another allowlist's entries (used by `extends: default`).
-    pub fn append(&mut self, other: Allowlist) {
+    pub fn append(&mut self, other: AllowlistDef) {
         self.regexes.extend(other.regexes);
         self.paths.extend(other.paths);
         self.stopwords.extend(other.stopwords);
@@ -103,57 +78,80 @@ impl Allowlist {
     pub fn is_empty(&self) -> bool {
         self.regexes.is_empty() && self.paths.is_empty() && self.stopwords.is_empty()
     }
+
+    /// The allowlist as the engine takes it.
+    pub fn to_engine(&self) -> Allowlist {
+        Allowlist {
+            regexes: self
+                .regexes
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
+            paths: self.paths.iter().map(|p| p.as_str().to_string()).collect(),
+            stopwords: self.stopwords.clone(),
+        }
+    }
 }
 
 /// Report a rule's finding only when a finding of another rule lies close by.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Near {
+pub struct NearDef {
     /// The other rule's id.
     pub rule: Sp<String>,
     /// How many lines apart the two findings may be.
     pub lines: u32,
 }
 
-/// One detection rule.
+/// One detection rule as the policy writes it: the fields of [`tiercheck_scan::Rule`]
+/// (which documents what each means), with the positions of those a problem can point at.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDef {
-    /// Unique kebab-case id, shown in findings.
     pub id: Sp<String>,
-    /// What the rule finds.
     pub description: String,
-    /// `secret` or `pii`.
     pub category: Category,
-    /// The pattern; the value is the group `secret`, else group 1, else the whole match.
     pub regex: Sp<String>,
-    /// Literal strings that must occur for the rule to run: in any case when written in
-    /// lower case, with their own case when they hold an upper-case letter (vendor
-    /// prefixes such as `AKIA`); empty means the rule runs on every file.
     #[serde(default)]
     pub keywords: Vec<String>,
-    /// The public prefix of the value that redaction may show.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
-    /// A rule for secrets of any kind (a high-entropy value assigned to a secret-like
-    /// name) rather than one vendor's format: where its finding overlaps a non-generic
-    /// rule's finding of the same category on the same line, only the latter is reported.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generic: bool,
-    /// Minimum Shannon entropy (bits per character) of the value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entropy: Option<f64>,
-    /// A named validator the value must pass (see [`VALIDATORS`]).
+    /// One of [`VALIDATORS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<Sp<String>>,
-    /// Only report when a finding of another rule is near.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub near: Option<Near>,
-    /// This rule's own exceptions.
-    #[serde(default, skip_serializing_if = "Allowlist::is_empty")]
-    pub allowlist: Allowlist,
+    pub near: Option<NearDef>,
+    #[serde(default, skip_serializing_if = "AllowlistDef::is_empty")]
+    pub allowlist: AllowlistDef,
+    /// Which policy file the rule came from.
     #[serde(skip)]
     pub origin: usize,
+}
+
+impl RuleDef {
+    /// The rule as the engine takes it.
+    pub fn to_engine(&self) -> Rule {
+        Rule {
+            id: self.id.value.clone(),
+            description: self.description.clone(),
+            category: self.category,
+            regex: self.regex.value.clone(),
+            keywords: self.keywords.clone(),
+            prefix: self.prefix.clone(),
+            generic: self.generic,
+            entropy: self.entropy,
+            validate: self.validate.as_ref().map(|v| v.value.clone()),
+            near: self.near.as_ref().map(|n| Near {
+                rule: n.rule.value.clone(),
+                lines: n.lines,
+            }),
+            allowlist: self.allowlist.to_engine(),
+        }
+    }
 }
 
 /// Whether `s` is a kebab-case id.
@@ -166,11 +164,11 @@ fn is_kebab(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn allowlist(v: &mut Validator<'_>, list: &Allowlist, owner: &str, origin: Option<usize>) {
+fn allowlist(v: &mut Validator<'_>, list: &AllowlistDef, owner: &str, origin: Option<usize>) {
     for r in &list.regexes {
         // Parsed, not compiled: the scanner compiles an allowlist regex when it first needs
         // it, and compiling them all here would double start-up time.
-        if let Err(e) = parse_regex(&r.value.value, true, true) {
+        if let Err(e) = check_allow_regex(&r.value.value) {
             v.error_str(
                 origin.unwrap_or(r.origin),
                 &r.value,
@@ -181,50 +179,6 @@ fn allowlist(v: &mut Validator<'_>, list: &Allowlist, owner: &str, origin: Optio
     for g in &list.paths {
         v.glob(origin.unwrap_or(g.origin), &g.value, owner);
     }
-}
-
-/// Checks a rule's regex syntax without compiling it (compiling every rule twice, here and
-/// in the scanner, would double start-up time); modes as in the scanner: ASCII first, then
-/// Unicode.
-fn parse_rule_regex(pattern: &str) -> Result<(), String> {
-    parse_regex(pattern, false, false).or_else(|_| parse_regex(pattern, true, false))
-}
-
-/// Whether a pattern turns on case-insensitive matching anywhere (`(?i)`, `(?im:`, …).
-fn ignores_case(pattern: &str) -> bool {
-    let b = pattern.as_bytes();
-    (0..b.len().saturating_sub(1)).any(|i| {
-        b[i] == b'(' && b[i + 1] == b'?' && (i == 0 || b[i - 1] != b'\\') && {
-            let flags = &b[i + 2..];
-            let end = flags
-                .iter()
-                .position(|c| !(c.is_ascii_alphabetic() || *c == b'-'))
-                .unwrap_or(flags.len());
-            matches!(flags.get(end), Some(b':' | b')'))
-                && flags[..end]
-                    .iter()
-                    .take_while(|c| **c != b'-')
-                    .any(|c| *c == b'i')
-        }
-    })
-}
-
-/// Parses a regex in ASCII or Unicode mode, for text (`utf8`) or bytes; the error is the
-/// one line saying what is wrong.
-fn parse_regex(pattern: &str, unicode: bool, utf8: bool) -> Result<(), String> {
-    regex_syntax::ParserBuilder::new()
-        .unicode(unicode)
-        .utf8(utf8)
-        .build()
-        .parse(pattern)
-        .map(|_| ())
-        .map_err(|e| {
-            // The crate's message spans several lines with a drawing of the pattern;
-            // keep the last line, which says what is wrong.
-            let text = e.to_string();
-            let last = text.lines().last().unwrap_or("").trim();
-            last.strip_prefix("error: ").unwrap_or(last).to_string()
-        })
 }
 
 /// Validates the scanner sections of a merged policy.
@@ -259,7 +213,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, policy: &Policy) {
             )
             .help = Some("use lowercase letters, digits and single dashes".into());
         }
-        if let Err(e) = parse_rule_regex(&rule.regex.value) {
+        if let Err(e) = check_rule_regex(&rule.regex.value) {
             v.error_str(
                 rule.origin,
                 &rule.regex,
@@ -282,10 +236,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, policy: &Policy) {
                 format!("{owner} is `generic` and has a `prefix`; a generic rule matches values of any format, so it has no public prefix"),
             );
         }
-        if let Some(k) = rule
-            .keywords
-            .iter()
-            .find(|k| k.bytes().any(|b| b.is_ascii_uppercase()))
+        if let Some(k) = rule.keywords.iter().find(|k| keyword_is_exact(k))
             && ignores_case(&rule.regex.value)
         {
             v.error(
@@ -365,9 +316,6 @@ mod tests {
             s.contains("rule `r1` is `generic` and has a `prefix`"),
             "{s}"
         );
-        assert!(super::ignores_case("(?i)x") && super::ignores_case("a(?mi:b)"));
-        assert!(!super::ignores_case("(?-i:x)") && !super::ignores_case(r"\(?i\)"));
-        assert!(!super::ignores_case("(?P<secret>x)") && !super::ignores_case("(?:i)"));
     }
 
     #[test]

@@ -1,10 +1,20 @@
 //! An artifact: the code a manifest governs (a folder minus the subtrees of nested
-//! manifests), or a single file or folder checked without a manifest.
+//! manifests), or a single file or folder checked without a manifest. It walks its files
+//! once, computes its content digest once (`digest`), and keeps what the layers above
+//! compute once per artifact: scan results (`scans`) and a memo by type ([`Artifact::memo`]).
 
+pub mod digest;
+mod scans;
+
+pub use scans::ScanCache;
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::manifest::{LoadedManifest, Manifest};
+use crate::git::{GitRepo, Scope};
+use crate::manifest::{LoadedManifest, MANIFEST_FILE, Manifest};
 
 /// The unit tiercheck classifies and verifies.
 #[derive(Debug)]
@@ -22,11 +32,11 @@ pub struct Artifact {
     /// The artifact's files, and the folders the walk could not read (path relative to
     /// `root`, why), walked once.
     files: OnceLock<Walked>,
-    digest: OnceLock<Result<crate::digest::ArtifactDigest, String>>,
-    /// What checks parsed once and share (CI files, manifests found).
-    pub(crate) cache: crate::checks::Cache,
+    digest: OnceLock<Result<digest::ArtifactDigest, String>>,
+    /// What the layers above computed once for this artifact, by type.
+    memo: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Scan results shared by the requirements that scan this artifact.
-    pub(crate) scans: crate::scan::ScanCache,
+    pub scans: ScanCache,
     /// `verify --staged`: content scans read the staged blobs instead of the working tree.
     pub staged: bool,
 }
@@ -68,7 +78,7 @@ impl Artifact {
             repo_root,
             files: OnceLock::new(),
             digest: OnceLock::new(),
-            cache: Default::default(),
+            memo: Default::default(),
             scans: Default::default(),
             staged: false,
         }
@@ -120,21 +130,65 @@ impl Artifact {
     }
 
     /// The artifact's content digest (see `docs/digest.md`); computed once and cached.
-    pub fn digest(&self) -> Result<&crate::digest::ArtifactDigest, &str> {
+    pub fn digest(&self) -> Result<&digest::ArtifactDigest, &str> {
         self.digest
-            .get_or_init(|| crate::digest::of(self))
+            .get_or_init(|| digest::of(self))
             .as_ref()
             .map_err(String::as_str)
     }
 
+    /// The value of type `T` computed for this artifact, built by `build` the first time
+    /// it is asked for: what several checks derive from the same files (the CI index, the
+    /// dependency manifests found) is built once. A `T` is one thing per artifact; wrap a
+    /// common type in a type of its own.
+    pub fn memo<T: Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> Arc<T> {
+        let key = TypeId::of::<T>();
+        let known = self
+            .memo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(v) = known.and_then(|v| v.downcast::<T>().ok()) {
+            return v;
+        }
+        // Built without the lock held, so that `build` may ask for other values; when two
+        // threads race, the first value stored is the one every caller gets.
+        let built = Arc::new(build());
+        let stored = self
+            .memo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_insert_with(|| built.clone())
+            .clone();
+        stored.downcast::<T>().unwrap_or(built)
+    }
+
+    /// The repository paths this artifact covers in `repo`, when it lies inside its working
+    /// tree: its folder (or file), minus the manifest and the folders of nested manifests.
+    pub fn git_scope(&self, repo: &GitRepo) -> Option<Scope> {
+        let prefix = repo.relative(&self.root)?;
+        let join = |rel: &str| {
+            if prefix.is_empty() {
+                rel.to_string()
+            } else {
+                format!("{prefix}/{rel}")
+            }
+        };
+        let only = self.only.as_ref().map(|o| join(&Artifact::display(o)));
+        let mut excluded = vec![join(MANIFEST_FILE)];
+        excluded.extend(self.excluded.iter().filter_map(|d| repo.relative(d)));
+        Some(Scope {
+            prefix,
+            only,
+            excluded,
+        })
+    }
+
     /// Displays a path relative to the artifact root with forward slashes.
     pub fn display(rel: &Path) -> String {
-        let s = rel.to_string_lossy();
-        if cfg!(windows) {
-            s.replace('\\', "/")
-        } else {
-            s.into_owned()
-        }
+        tiercheck_scan::display_path(rel)
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Finding;
+use crate::Finding;
 
 /// Version of the baseline file format.
 pub const BASELINE_VERSION: u32 = 1;
@@ -20,7 +20,7 @@ pub struct Entry {
     pub rule_id: String,
     /// The file, relative to the scanned root.
     pub path: String,
-    /// sha256 of rule, path and value (see [`super::fingerprint`]).
+    /// sha256 of rule, path and value (see [`crate::fingerprint`]).
     pub fingerprint: String,
 }
 
@@ -95,7 +95,7 @@ impl Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::fingerprint;
+    use crate::fingerprint;
 
     fn finding(rule: &str, path: &str, value: &str, line: u64) -> Finding {
         Finding {

@@ -11,7 +11,7 @@
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-use super::prefilter::RunFilter;
+use crate::prefilter::RunFilter;
 
 /// What every value of a rule looks like at the byte level.
 #[derive(Debug, Clone)]

@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::{Category, ScanReport, Scanner};
-use crate::policy::Policy;
+use tiercheck_scan::{Category, RuleSet, ScanReport, Scanner};
 
 /// Scan results of one artifact, keyed on scope and category.
 #[derive(Default)]
@@ -22,14 +21,11 @@ impl std::fmt::Debug for ScanCache {
 }
 
 impl ScanCache {
-    /// The scanner for `policy`, compiled on first use.
-    pub fn scanner(&self, policy: &Policy) -> Result<Arc<Scanner>, String> {
+    /// The scanner for `rules`, compiled on first use (every caller passes the same rules:
+    /// the policy's).
+    pub fn scanner(&self, rules: &RuleSet) -> Result<Arc<Scanner>, String> {
         self.scanner
-            .get_or_init(|| {
-                Scanner::from_policy(policy)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
+            .get_or_init(|| Scanner::new(rules).map(Arc::new).map_err(|e| e.to_string()))
             .clone()
     }
 

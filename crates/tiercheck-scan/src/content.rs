@@ -1,0 +1,95 @@
+//! One piece of content (a file's bytes, a git blob, standard input): the one interface
+//! every source of content goes through, so the tree scan and the history scan decide
+//! binary and text the same way.
+
+use crate::Finding;
+use crate::compile::Scanner;
+use crate::prefilter::Hits;
+use crate::rule::Category;
+use crate::tree::DEFAULT_MAX_FILE_SIZE;
+
+/// How much of the content is looked at to decide that it is binary.
+pub const BINARY_PROBE: usize = 8 * 1024;
+
+/// What to scan for and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Only rules of this category (all when `None`).
+    pub category: Option<Category>,
+    /// Values never reported (case-insensitive), such as the names of the people who own
+    /// the code.
+    pub ignore_values: Vec<String>,
+    /// Larger files are skipped and reported.
+    pub max_file_size: u64,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            category: None,
+            ignore_values: Vec::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// What a thread reuses from one piece of content to the next (the prefilter's hit lists),
+/// so that scanning many small files allocates little.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub(crate) hits: Hits,
+}
+
+/// What scanning one piece of content gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// A NUL byte in its first [`BINARY_PROBE`] bytes: not text, not scanned.
+    Binary,
+    /// Scanned; the findings, sorted.
+    Scanned(Vec<Finding>),
+}
+
+/// Whether content starting with `head` is binary (a NUL byte in its first
+/// [`BINARY_PROBE`] bytes).
+pub fn is_binary(head: &[u8]) -> bool {
+    memchr::memchr(0, &head[..head.len().min(BINARY_PROBE)]).is_some()
+}
+
+impl Scanner {
+    /// Scans one piece of content; `path` names it in findings, selects rules' path
+    /// allowlists and goes into fingerprints. Bytes that are not UTF-8 are read lossily.
+    /// The global path allowlist is the caller's to apply, with [`Scanner::path_allowed`],
+    /// before it reads the content, so that an allowlisted file is never read.
+    pub fn scan_content(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        opts: &ScanOptions,
+        scratch: &mut Scratch,
+    ) -> Content {
+        if is_binary(bytes) {
+            return Content::Binary;
+        }
+        let text = utf8_lossy(bytes);
+        Content::Scanned(self.scan_text(path, &text, opts, &mut scratch.hits))
+    }
+
+    /// Scans text that is known not to be binary, with the global path allowlist applied:
+    /// the simplest way in (snippets, one value, tests).
+    pub fn scan_bytes(&self, path: &str, bytes: &[u8], opts: &ScanOptions) -> Vec<Finding> {
+        if self.path_allowed(path) {
+            return Vec::new();
+        }
+        let text = utf8_lossy(bytes);
+        self.scan_text(path, &text, opts, &mut Hits::default())
+    }
+}
+
+/// `bytes` as text, with bytes that are not UTF-8 replaced; valid UTF-8 (nearly every
+/// file) is checked with the standard library's fast path and not copied.
+fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}

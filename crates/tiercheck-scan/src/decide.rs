@@ -1,0 +1,364 @@
+//! Deciding: a candidate becomes a finding when it passes entropy, its validator, the
+//! caller's ignored values, the allowlists, the inline allow marker and `near`, and is not
+//! an overlapping generic repeat of a specific rule's finding.
+
+use crate::compile::Scanner;
+use crate::search::{ceil_boundary, floor_boundary};
+use crate::validators::shannon_entropy;
+use crate::{Finding, ScanOptions, fingerprint, redact, sort_findings};
+
+/// How far from a finding the allow marker is looked for on a very long line.
+const ALLOW_REACH: usize = 64 * 1024;
+
+/// The inline marker that suppresses findings on its line.
+pub const ALLOW_MARKER: &str = "tiercheck:allow";
+
+/// A candidate before filtering: byte offsets into the file.
+pub(crate) struct Candidate {
+    pub(crate) rule: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) value: String,
+}
+
+impl Scanner {
+    pub(crate) fn filter(
+        &self,
+        rel_path: &str,
+        text: &str,
+        cands: Vec<Candidate>,
+        opts: &ScanOptions,
+    ) -> Vec<Finding> {
+        let ignore: Vec<String> = opts
+            .ignore_values
+            .iter()
+            .map(|v| v.trim().to_lowercase())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let mut lines = LineCounter::default();
+        // (candidate, line, column)
+        let mut kept: Vec<(Candidate, u64, u64)> = Vec::new();
+        for c in cands {
+            let rule = &self.rules[c.rule];
+            if rule.entropy.is_some_and(|e| shannon_entropy(&c.value) < e) {
+                continue;
+            }
+            if let Some(check) = rule.check
+                && !check.check(&c.value, text, c.start)
+            {
+                continue;
+            }
+            let lower = c.value.to_lowercase();
+            if ignore.contains(&lower) {
+                continue;
+            }
+            let (ls, le) = line_bounds(text, c.start, c.end);
+            let matched = &text[ls..le];
+            if self.global.value(&c.value, &lower, matched)
+                || rule.allow.value(&c.value, &lower, matched)
+            {
+                continue;
+            }
+            if matched.contains(ALLOW_MARKER) {
+                continue;
+            }
+            let (line, column) = lines.at(text, c.start);
+            kept.push((c, line, column));
+        }
+        // `near`: keep a finding only when one of the other rule lies within N lines.
+        let found_lines = |rule: usize| -> Vec<u64> {
+            kept.iter()
+                .filter(|(c, _, _)| c.rule == rule)
+                .map(|(_, l, _)| *l)
+                .collect()
+        };
+        let mut near_ok = vec![true; kept.len()];
+        for (k, (c, line, _)) in kept.iter().enumerate() {
+            if let Some((other, reach)) = self.rules[c.rule].near {
+                near_ok[k] = found_lines(other)
+                    .iter()
+                    .any(|l| l.abs_diff(*line) <= u64::from(reach));
+            }
+        }
+        // A finding of a specific rule (a vendor's format) hides an overlapping generic
+        // finding of the same category on its line: one secret, reported once, by name.
+        let reported = |k: usize| {
+            near_ok[k]
+                && opts
+                    .category
+                    .is_none_or(|cat| cat == self.rules[kept[k].0.rule].category)
+        };
+        let shadowed: Vec<bool> = (0..kept.len())
+            .map(|k| {
+                let (c, line, _) = &kept[k];
+                let rule = &self.rules[c.rule];
+                if !rule.generic {
+                    return false;
+                }
+                // `kept` is in text order: the findings of a line sit together.
+                let first = kept[..k]
+                    .iter()
+                    .rposition(|x| x.1 != *line)
+                    .map_or(0, |j| j + 1);
+                let last = kept[k..]
+                    .iter()
+                    .position(|x| x.1 != *line)
+                    .map_or(kept.len(), |j| k + j);
+                (first..last).any(|j| {
+                    let d = &kept[j].0;
+                    let other = &self.rules[d.rule];
+                    j != k
+                        && reported(j)
+                        && !other.generic
+                        && other.category == rule.category
+                        && d.start < c.end
+                        && c.start < d.end
+                })
+            })
+            .collect();
+        let keep: Vec<bool> = (0..kept.len())
+            .map(|k| reported(k) && !shadowed[k])
+            .collect();
+        let mut out: Vec<Finding> = kept
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, ok)| *ok)
+            .map(|((c, line, column), _)| {
+                let rule = &self.rules[c.rule];
+                Finding {
+                    rule_id: rule.id.clone(),
+                    category: rule.category.as_str().to_string(),
+                    path: rel_path.to_string(),
+                    line,
+                    column,
+                    redacted: redact(&c.value, rule.prefix.as_deref()),
+                    fingerprint: fingerprint(&rule.id, rel_path, &c.value),
+                }
+            })
+            .collect();
+        sort_findings(&mut out);
+        out
+    }
+}
+
+/// The line(s) holding `start..end`, bounded to `ALLOW_REACH` on either side.
+fn line_bounds(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let lo = start.saturating_sub(ALLOW_REACH);
+    let ls = memchr::memrchr(b'\n', &bytes[lo..start]).map_or(lo, |i| lo + i + 1);
+    let hi = (end + ALLOW_REACH).min(bytes.len());
+    let le = memchr::memchr(b'\n', &bytes[end..hi]).map_or(hi, |i| end + i);
+    (floor_boundary(text, ls), ceil_boundary(text, le))
+}
+
+/// Turns byte offsets, visited in increasing order, into 1-based line and column (in
+/// characters) without rescanning the text from the start each time.
+#[derive(Default)]
+struct LineCounter {
+    pos: usize,
+    line: u64,
+    line_start: usize,
+    /// Characters from `line_start` to `pos`.
+    col_chars: u64,
+}
+
+impl LineCounter {
+    fn at(&mut self, text: &str, offset: usize) -> (u64, u64) {
+        let bytes = text.as_bytes();
+        if offset < self.pos {
+            // Offsets arrive sorted; restart only if a caller breaks that.
+            *self = LineCounter::default();
+        }
+        let seg = &bytes[self.pos..offset];
+        match memchr::memrchr(b'\n', seg) {
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', seg).count() as u64;
+                self.line_start = self.pos + last + 1;
+                self.col_chars = text[self.line_start..offset].chars().count() as u64;
+            }
+            None => self.col_chars += text[self.pos..offset].chars().count() as u64,
+        }
+        self.pos = offset;
+        (self.line + 1, self.col_chars + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Category;
+    use crate::test_support::*;
+
+    #[test]
+    fn a_specific_rule_hides_an_overlapping_generic_finding_on_its_line() {
+        let s = scanner(
+            r#"
+rules:
+  - id: vendor
+    description: t
+    category: secret
+    regex: '\b(?P<secret>sk-[A-Za-z0-9]{20})\b'
+    keywords: [sk-]
+    prefix: sk-
+  - id: any-key
+    description: t
+    category: secret
+    generic: true
+    regex: '(?i)[a-z_]*key=(?P<secret>\S{20,})'
+    keywords: [key]
+"#,
+        );
+        let key = "sk-Ab3dEf6hIj9kLm2nOp5q";
+        let other = "Zq8Wx7Yv6Ut5Sr4Qp3On2M";
+        let text = format!("OPENAI_API_KEY={key}\nOTHER_KEY={other}\nx={key} y_key={other}\n");
+        let f = scan(&s, &text);
+        let got: Vec<(&str, u64)> = f.iter().map(|x| (x.rule_id.as_str(), x.line)).collect();
+        // Line 1: one secret, reported by the vendor rule only; line 2: nothing specific;
+        // line 3: the two findings do not overlap, so both stay.
+        assert_eq!(
+            got,
+            [("vendor", 1), ("any-key", 2), ("vendor", 3), ("any-key", 3)]
+        );
+    }
+
+    #[test]
+    fn inline_allow_suppresses_only_its_line() {
+        let s = scanner(GH);
+        let text = format!(
+            "a = \"{}\"  # tiercheck:allow\nb = \"{}\"\n",
+            token(1),
+            token(2)
+        );
+        let f = scan(&s, &text);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].line, 2);
+    }
+
+    #[test]
+    fn allowlists_stopwords_regexes_paths() {
+        let yaml = format!(
+            "{GH}    allowlist:\n      paths: ['fixtures/**']\nallowlist:\n  stopwords: [EXAMPLE]\n  regexes: ['^ghp_A', 'os\\.environ']\n  paths: ['**/*.lock']\n"
+        );
+        let s = scanner(&yaml);
+        let o = ScanOptions::default();
+        let t = token(3);
+        assert_eq!(s.scan_bytes("a.txt", t.as_bytes(), &o).len(), 1);
+        assert!(s.scan_bytes("x/y.lock", t.as_bytes(), &o).is_empty());
+        assert!(
+            s.scan_bytes("fixtures/a/b.txt", t.as_bytes(), &o)
+                .is_empty()
+        );
+        let stop = format!("ghp_{}example{}", "Q".repeat(10), "z".repeat(19));
+        assert_eq!(stop.len(), 40);
+        assert!(s.scan_bytes("a.txt", stop.as_bytes(), &o).is_empty());
+        let anchored = format!("ghp_A{}", "b".repeat(35));
+        assert!(s.scan_bytes("a.txt", anchored.as_bytes(), &o).is_empty());
+        let line = format!("k = os.environ.get('X', '{t}')");
+        assert!(s.scan_bytes("a.txt", line.as_bytes(), &o).is_empty());
+    }
+
+    #[test]
+    fn entropy_validator_ignore_values_and_category() {
+        let s = scanner(
+            r#"
+rules:
+  - id: pw
+    description: t
+    category: secret
+    regex: 'password\s*=\s*"(\S+)"'
+    keywords: [password]
+    entropy: 3.0
+  - id: card
+    description: t
+    category: pii
+    regex: '\b(?:\d[ -]?){12,18}\d\b'
+    validate: luhn
+  - id: mail
+    description: t
+    category: pii
+    regex: '[a-z.]+@[a-z.]+'
+    keywords: ['@']
+"#,
+        );
+        let text = "password = \"aaaaaaaa\"\npassword = \"Zx9!qL2#vR7t\"\n4539 1488 0343 6467\n4539 1488 0343 6468\njane@corp.example bob@corp.example\n"; // tiercheck:allow
+        let all = scan(&s, text);
+        let ids: Vec<(&str, u64)> = all.iter().map(|f| (f.rule_id.as_str(), f.line)).collect();
+        assert_eq!(ids, [("pw", 2), ("card", 3), ("mail", 5), ("mail", 5)]);
+        let o = ScanOptions {
+            category: Some(Category::Pii),
+            ignore_values: vec!["Jane@Corp.example".into()],
+            ..ScanOptions::default()
+        };
+        let pii = s.scan_bytes("f", text.as_bytes(), &o);
+        let ids: Vec<(&str, u64)> = pii.iter().map(|f| (f.rule_id.as_str(), f.line)).collect();
+        assert_eq!(ids, [("card", 3), ("mail", 5)]);
+        assert_eq!(pii[1].column, 19);
+    }
+
+    #[test]
+    fn near_needs_the_other_rule_close_by() {
+        let s = scanner(
+            r#"
+rules:
+  - id: key-id
+    description: t
+    category: secret
+    regex: '\b(AKIA[A-Z0-9]{16})\b'
+    keywords: [AKIA]
+  - id: key-secret
+    description: t
+    category: secret
+    regex: '\b([A-Za-z0-9/+]{40})\b'
+    keywords: [secret]
+    near: {rule: key-id, lines: 2}
+"#,
+        );
+        let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYzz9a8b7c6d5e"; // tiercheck:allow
+        let close = format!("id AKIAQWERTYUIOPASDFGH\nsecret {secret}\n"); // tiercheck:allow
+        assert_eq!(scan(&s, &close).len(), 2);
+        let far = format!("id AKIAQWERTYUIOPASDFGH\n\n\n\n\nsecret {secret}\n"); // tiercheck:allow
+        let f = scan(&s, &far);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule_id, "key-id");
+        // With only secrets asked for, the paired rule still counts.
+        let lone = format!("secret {secret}\n");
+        assert!(scan(&s, &lone).is_empty());
+        // A paired rule keyed on the other rule's keyword searches `lines` lines around it.
+        let s = scanner(
+            r#"
+rules:
+  - id: key-id
+    description: t
+    category: secret
+    regex: '\b(AKIA[A-Z0-9]{16})\b'
+    keywords: [AKIA]
+  - id: key-secret
+    description: t
+    category: secret
+    regex: '(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)'
+    keywords: [AKIA]
+    near: {rule: key-id, lines: 3}
+"#,
+        );
+        let before = format!("k = \"{secret}\"\n\nid = AKIAQWERTYUIOPASDFGH\n"); // tiercheck:allow
+        let f = scan(&s, &before);
+        let got: Vec<(&str, u64)> = f.iter().map(|x| (x.rule_id.as_str(), x.line)).collect();
+        assert_eq!(got, [("key-secret", 1), ("key-id", 3)]);
+        let after = format!("id = AKIAQWERTYUIOPASDFGH\n\n\nk = {secret}\n"); // tiercheck:allow
+        assert_eq!(scan(&s, &after).len(), 2);
+        let too_far = format!("id = AKIAQWERTYUIOPASDFGH\n\n\n\nk = {secret}\n"); // tiercheck:allow
+        assert_eq!(scan(&s, &too_far).len(), 1);
+    }
+
+    #[test]
+    fn line_counter_matches_naive_count() {
+        let text = "a\nbé\n\nxyz é q\n";
+        let mut lc = LineCounter::default();
+        for off in [0, 2, 3, 5, 6, 7, 11, 13] {
+            let line = text[..off].matches('\n').count() as u64 + 1;
+            let ls = text[..off].rfind('\n').map_or(0, |i| i + 1);
+            let col = text[ls..off].chars().count() as u64 + 1;
+            assert_eq!(lc.at(text, off), (line, col), "offset {off}");
+        }
+    }
+}
