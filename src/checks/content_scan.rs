@@ -1,6 +1,6 @@
 //! `content-scan`: no secret or personal data in the artifact's prompt-like files (scope
 //! `prompt-files`, the policy's `prompt_files` globs) or in all its files (scope `tree`).
-//! The scanning itself is [`crate::scan`]; this module chooses the files, honours the
+//! The scanning itself is the `tiercheck-scan` crate; this module chooses the files, honours the
 //! manifest's baseline and turns the scan into evidence.
 
 use std::collections::BTreeMap;

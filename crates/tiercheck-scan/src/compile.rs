@@ -67,8 +67,8 @@ pub(crate) struct CompiledAllow {
 
 impl CompiledAllow {
     fn new(a: &Allowlist, owner: &str) -> Result<Self, CompileError> {
-        // The policy's validation has parsed every pattern; one that still fails to compile
-        // allows nothing (see `LazyRegex`).
+        // Callers check patterns with `rule::check_allow_regex` first; one that still fails to
+        // compile allows nothing (see `LazyRegex`).
         let regexes = a
             .regexes
             .iter()
@@ -106,7 +106,7 @@ impl CompiledAllow {
 }
 
 /// An allowlist regex, compiled the first time a candidate reaches it: most never do, and
-/// compiling them all (Unicode-aware, dozens per policy) would dominate a small scan.
+/// compiling them all (Unicode-aware, dozens per rule set) would dominate a small scan.
 struct LazyRegex {
     pattern: String,
     /// `None` when the pattern parsed but could not be compiled (a size limit): it then

@@ -40,6 +40,11 @@
 //! assert_eq!(found[0].redacted, "exv_Q7…");
 //! ```
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod baseline;
 mod compile;
 mod content;

@@ -23,8 +23,8 @@ const LANE_MIN: usize = 2048;
 
 /// `table[state + class]`: the next state, already multiplied by the number of classes.
 enum Table {
-    /// A fixed-size array, when every state fits in 16 bits (the built-in policy's
-    /// keywords take about 40,000 entries): indexing it needs no bounds check, which the
+    /// A fixed-size array, when every state fits in 16 bits (tiercheck's built-in
+    /// rules' keywords take about 40,000 entries): indexing it needs no bounds check, which the
     /// walk would pay at every byte.
     Small(Box<[u32; SMALL]>),
     /// Any size.
