@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use tiercheck_scan::rule::{
-    VALIDATORS, check_allow_regex, check_rule_regex, ignores_case, keyword_is_exact,
+    MAX_NEAR_LINES, VALIDATORS, check_allow_regex, check_rule_regex, ignores_case, keyword_is_exact,
 };
 use tiercheck_scan::{Allowlist, Category, Near, Rule};
 
@@ -271,6 +271,19 @@ pub(crate) fn validate(v: &mut Validator<'_>, policy: &Policy) {
             .help = Some(help);
         }
         if let Some(near) = &rule.near
+            && near.lines > MAX_NEAR_LINES
+        {
+            v.error(
+                rule.origin,
+                &rule.id,
+                format!(
+                    "{owner} is `near` {} lines; a rule may reach at most {MAX_NEAR_LINES}",
+                    near.lines
+                ),
+            )
+            .help = Some("pair findings a few lines apart, as an id and its secret are".into());
+        }
+        if let Some(near) = &rule.near
             && !ids.contains(near.rule.value.as_str())
         {
             let all: Vec<&str> = ids.iter().copied().collect();
@@ -325,6 +338,18 @@ mod tests {
         );
         assert!(s.contains("invalid regex in rule `bad-one`"), "{s}");
         assert!(s.contains("p.yaml:7:12"), "{s}");
+    }
+
+    #[test]
+    fn near_reach_has_a_located_upper_bound() {
+        let s = problems(&format!(
+            "rules:\n  - id: key-id\n    description: d\n    category: secret\n    regex: 'k(\\d+)'\n{RULE}    near: {{rule: key-id, lines: 4294967295}}\n"
+        ));
+        assert!(
+            s.contains("rule `r1` is `near` 4294967295 lines; a rule may reach at most 100"),
+            "{s}"
+        );
+        assert!(s.contains("p.yaml:"), "{s}");
     }
 
     #[test]

@@ -313,6 +313,15 @@ impl Scanner {
                     CompileError(format!("unknown validator `{}` in {owner}", name))
                 })?),
             };
+            if let Some(n) = &r.near
+                && n.lines > crate::rule::MAX_NEAR_LINES
+            {
+                return Err(CompileError(format!(
+                    "{owner} is `near` {} lines, more than the {} a rule may reach",
+                    n.lines,
+                    crate::rule::MAX_NEAR_LINES
+                )));
+            }
             let near = match &r.near {
                 None => None,
                 Some(n) => Some((

@@ -3,12 +3,16 @@
 //! an overlapping generic repeat of a specific rule's finding.
 
 use crate::compile::Scanner;
+use crate::rule::Category;
 use crate::search::{ceil_boundary, floor_boundary};
 use crate::validators::shannon_entropy;
 use crate::{Finding, ScanOptions, fingerprint, redact, sort_findings};
 
-/// How far from a finding the allow marker is looked for on a very long line.
-const ALLOW_REACH: usize = 64 * 1024;
+/// How far either side of a value the allowlists' regexes and the allow marker look on its
+/// line: a whole ordinary line, but on a minified line only the value's surroundings, so
+/// that one marker at the start of a 60 KB line does not hide every token on it, and each
+/// candidate costs a bounded amount of work.
+pub(crate) const ALLOW_REACH: usize = 512;
 
 /// The inline marker that suppresses findings on its line.
 pub const ALLOW_MARKER: &str = "tiercheck:allow";
@@ -65,21 +69,25 @@ impl Scanner {
             let (line, column) = lines.at(text, c.start);
             kept.push((c, line, column));
         }
-        // `near`: keep a finding only when one of the other rule lies within N lines.
-        let found_lines = |rule: usize| -> Vec<u64> {
-            kept.iter()
-                .filter(|(c, _, _)| c.rule == rule)
-                .map(|(_, l, _)| *l)
-                .collect()
-        };
-        let mut near_ok = vec![true; kept.len()];
-        for (k, (c, line, _)) in kept.iter().enumerate() {
-            if let Some((other, reach)) = self.rules[c.rule].near {
-                near_ok[k] = found_lines(other)
-                    .iter()
-                    .any(|l| l.abs_diff(*line) <= u64::from(reach));
-            }
+        // `near`: keep a finding only when one of the other rule lies within N lines. Each
+        // rule's lines are listed once (in text order, so sorted) and searched by bisection:
+        // a file of 160,000 id and secret pairs costs n log n, not n².
+        let mut lines_of: Vec<Vec<u64>> = vec![Vec::new(); self.rules.len()];
+        for (c, line, _) in &kept {
+            lines_of[c.rule].push(*line);
         }
+        let near_ok: Vec<bool> = kept
+            .iter()
+            .map(|(c, line, _)| match self.rules[c.rule].near {
+                None => true,
+                Some((other, reach)) => {
+                    let lines = &lines_of[other];
+                    let from = line.saturating_sub(u64::from(reach));
+                    let i = lines.partition_point(|l| *l < from);
+                    lines.get(i).is_some_and(|l| *l <= line + u64::from(reach))
+                }
+            })
+            .collect();
         // A finding of a specific rule (a vendor's format) hides an overlapping generic
         // finding of the same category on its line: one secret, reported once, by name.
         let reported = |k: usize| {
@@ -88,31 +96,30 @@ impl Scanner {
                     .category
                     .is_none_or(|cat| cat == self.rules[kept[k].0.rule].category)
         };
-        let shadowed: Vec<bool> = (0..kept.len())
-            .map(|k| {
-                let (c, line, _) = &kept[k];
+        // Per line and category, the reported specific findings' spans in text order, with
+        // the furthest end so far: a generic finding is hidden when some span starting
+        // before its end ends after its start. One bisection per generic finding, so a
+        // minified line with 100,000 findings stays linear-logarithmic.
+        let mut specific: std::collections::HashMap<(u64, Category), Vec<(usize, usize)>> =
+            std::collections::HashMap::new();
+        for (k, (c, line, _)) in kept.iter().enumerate() {
+            let rule = &self.rules[c.rule];
+            if !rule.generic && reported(k) {
+                let spans = specific.entry((*line, rule.category)).or_default();
+                let furthest = spans.last().map_or(0, |&(_, e)| e).max(c.end);
+                spans.push((c.start, furthest));
+            }
+        }
+        let shadowed: Vec<bool> = kept
+            .iter()
+            .map(|(c, line, _)| {
                 let rule = &self.rules[c.rule];
                 if !rule.generic {
                     return false;
                 }
-                // `kept` is in text order: the findings of a line sit together.
-                let first = kept[..k]
-                    .iter()
-                    .rposition(|x| x.1 != *line)
-                    .map_or(0, |j| j + 1);
-                let last = kept[k..]
-                    .iter()
-                    .position(|x| x.1 != *line)
-                    .map_or(kept.len(), |j| k + j);
-                (first..last).any(|j| {
-                    let d = &kept[j].0;
-                    let other = &self.rules[d.rule];
-                    j != k
-                        && reported(j)
-                        && !other.generic
-                        && other.category == rule.category
-                        && d.start < c.end
-                        && c.start < d.end
+                specific.get(&(*line, rule.category)).is_some_and(|spans| {
+                    let before_end = spans.partition_point(|&(start, _)| start < c.end);
+                    before_end > 0 && spans[before_end - 1].1 > c.start
                 })
             })
             .collect();
@@ -218,6 +225,36 @@ rules:
         assert_eq!(
             got,
             [("vendor", 1), ("any-key", 2), ("vendor", 3), ("any-key", 3)]
+        );
+    }
+
+    #[test]
+    fn the_allow_marker_reaches_the_values_near_it_not_a_whole_minified_line() {
+        let s = scanner(GH);
+        // One marker at the start of a long line: it covers the token right after it, not
+        // the hundreds further along.
+        let mut line = String::from("// tiercheck:allow ");
+        line.push_str(&token(0));
+        for i in 1..=50u8 {
+            line.push_str(&" ".repeat(1000));
+            line.push_str(&token(i));
+        }
+        let f = scan(&s, &line);
+        assert_eq!(f.len(), 50, "{f:?}");
+        assert!(f.iter().all(|x| x.line == 1 && x.column > 1000));
+        // On an ordinary line the marker after a long value still counts.
+        let jwt_like = format!("k = \"{}\" # tiercheck:allow\n", token(9));
+        assert!(scan(&s, &jwt_like).is_empty());
+    }
+
+    #[test]
+    fn near_reach_is_bounded() {
+        let yaml = "rules:\n  - id: a\n    description: t\n    category: secret\n    regex: 'a(\\d+)'\n    keywords: [a]\n  - id: b\n    description: t\n    category: secret\n    regex: 'b(\\d+)'\n    keywords: [b]\n    near: {rule: a, lines: 101}\n";
+        let set: RuleSet = serde_saphyr::from_str(yaml).unwrap();
+        let e = Scanner::new(&set).unwrap_err().to_string();
+        assert!(
+            e.contains("rule `b` is `near` 101 lines, more than the 100"),
+            "{e}"
         );
     }
 

@@ -71,13 +71,17 @@ impl Allowlist {
     }
 }
 
+/// The widest `near` reach a rule may ask for, in lines: each hit of a `near` rule is
+/// searched that many lines either side, so the reach bounds the work per hit.
+pub const MAX_NEAR_LINES: u32 = 100;
+
 /// Report a rule's finding only when a finding of another rule lies close by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Near {
     /// The other rule's id.
     pub rule: String,
-    /// How many lines apart the two findings may be.
+    /// How many lines apart the two findings may be, at most [`MAX_NEAR_LINES`].
     pub lines: u32,
 }
 
