@@ -14,6 +14,61 @@ pub type Sp<T> = Spanned<T>;
 /// Largest policy or manifest file tiercheck reads; larger ones are refused, not parsed.
 pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Writes `bytes` to `path` as a regular file, never through a symlink: refuses a path that
+/// is a symlink (dangling or not) or anything but a regular file, and replaces the file in
+/// one step (a new file beside it, renamed over it), so a reader never sees half of it.
+pub fn write_regular(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
+    let existing = std::fs::symlink_metadata(path);
+    match &existing {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(ConfigError::plain(format!(
+                "{} is a symlink; tiercheck writes only regular files, never through a link",
+                path.display()
+            ))
+            .with_help("replace the link with the file itself"));
+        }
+        Ok(m) if !m.is_file() => {
+            return Err(ConfigError::plain(format!(
+                "{} is not a regular file; tiercheck writes only regular files",
+                path.display()
+            )));
+        }
+        _ => {}
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tiercheck-{}", std::process::id()));
+    let cannot =
+        |e: std::io::Error| ConfigError::plain(format!("cannot write {}: {e}", path.display()));
+    {
+        use std::io::Write;
+        // `create_new` fails on anything already there, a symlink included.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(cannot)?;
+        // The file keeps its permissions.
+        let written = match &existing {
+            Ok(m) => f.set_permissions(m.permissions()),
+            Err(_) => Ok(()),
+        }
+        .and_then(|()| f.write_all(bytes))
+        .and_then(|()| f.sync_all());
+        if let Err(e) = written {
+            drop(f);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(cannot(e));
+        }
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        cannot(e)
+    })
+}
+
 /// A configuration file as read, kept for error locations.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -23,26 +78,28 @@ pub struct Source {
     pub text: String,
 }
 
-/// Reads a YAML configuration file, refusing huge, unreadable and non-UTF-8 ones.
+/// Reads a YAML configuration file, refusing huge, unreadable and non-UTF-8 ones, and
+/// anything but a regular file (a FIFO, a device such as `/dev/zero`, a folder), so that a
+/// path someone else chose can neither hang tiercheck nor fill its memory.
 pub fn read_config_file(path: &Path, what: &str) -> Result<String, ConfigError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ConfigError::plain(format!("cannot read {what} {}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(ConfigError::plain(format!(
+    use tiercheck_scan::read::{ReadError, read_regular};
+    let bytes = read_regular(path, MAX_CONFIG_BYTES).map_err(|e| match e {
+        ReadError::NotRegular("a folder") => ConfigError::plain(format!(
             "{what} {} is a directory, not a file",
             path.display()
-        )));
-    }
-    if meta.len() > MAX_CONFIG_BYTES {
-        return Err(ConfigError::plain(format!(
-            "{what} {} is {} bytes, more than the {} bytes a configuration file may have",
-            path.display(),
-            meta.len(),
-            MAX_CONFIG_BYTES
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConfigError::plain(format!("cannot read {what} {}: {e}", path.display())))?;
+        )),
+        ReadError::NotRegular(kind) => ConfigError::plain(format!(
+            "{what} {} is {kind}, not a regular file; tiercheck reads configuration only from regular files",
+            path.display()
+        )),
+        ReadError::TooLarge { size, limit } => ConfigError::plain(format!(
+            "{what} {} is {size} bytes, more than the {limit} bytes a configuration file may have",
+            path.display()
+        )),
+        ReadError::Io(e) => {
+            ConfigError::plain(format!("cannot read {what} {}: {e}", path.display()))
+        }
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(e.as_bytes());

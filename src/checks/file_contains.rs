@@ -56,14 +56,10 @@ impl Config {
         let mut unreadable = Vec::new();
         for rel in ctx.artifact.files().iter().filter(|f| set.is_match(f)) {
             let full = ctx.artifact.root.join(rel);
-            let too_big = std::fs::metadata(&full)
-                .map(|m| m.len() > MAX_BYTES)
-                .unwrap_or(false);
-            if too_big {
-                continue;
-            }
-            let text = match std::fs::read(&full) {
+            let text = match tiercheck_scan::read::read_regular(&full, MAX_BYTES) {
                 Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                // Larger files are passed over, as before they are read.
+                Err(tiercheck_scan::read::ReadError::TooLarge { .. }) => continue,
                 Err(e) => {
                     unreadable.push(
                         Evidence::new(KIND, "unreadable", format!("cannot read: {e}"))

@@ -279,8 +279,7 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
                     "the edited file would not be a valid manifest: {detail}"
                 ))
             })?;
-        std::fs::write(&target, &text)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
+        crate::config::write_regular(&target, text.as_bytes())?;
         eprintln!("wrote {}", shown(&target));
         art.manifest = Some(edited);
     }

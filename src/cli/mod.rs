@@ -145,10 +145,12 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // The reader went away (`tiercheck verify | head`): stop quietly, with the
+            // status a shell gives a program that SIGPIPE ended (128 + 13).
             if let Some(io) = e.downcast_ref::<std::io::Error>()
                 && io.kind() == std::io::ErrorKind::BrokenPipe
             {
-                return ExitCode::SUCCESS;
+                return ExitCode::from(141);
             }
             match e.downcast_ref::<ConfigError>() {
                 Some(c) => {

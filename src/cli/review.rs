@@ -155,8 +155,7 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         ))
         .into());
     }
-    std::fs::write(&target, &new_text)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", shown(&target)))?;
+    crate::config::write_regular(&target, new_text.as_bytes())?;
     writeln!(
         out,
         "recorded {} review by {by} in {}",

@@ -222,8 +222,17 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedManifest, ConfigError> {
     })
 }
 
-/// Reads and parses a manifest file.
+/// Reads and parses a manifest file. A manifest is part of the repository under check, so
+/// a symlink is not followed: it could point at any file of the machine (whose text an
+/// error would quote) or at a device.
 pub fn load(path: &Path) -> Result<LoadedManifest, ConfigError> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(ConfigError::plain(format!(
+            "manifest {} is a symlink; tiercheck reads a manifest only from a regular file",
+            path.display()
+        ))
+        .with_help("replace the link with the manifest itself"));
+    }
     let text = crate::config::read_config_file(path, "manifest")?;
     parse(&text, path)
 }

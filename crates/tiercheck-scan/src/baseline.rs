@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Finding;
 
+/// The largest baseline file read (a quarter of a million findings).
+pub const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Version of the baseline file format.
 pub const BASELINE_VERSION: u32 = 1;
 
@@ -55,10 +58,12 @@ impl Baseline {
         }
     }
 
-    /// Reads a baseline file.
+    /// Reads a baseline file (a regular file of at most [`MAX_BASELINE_BYTES`]).
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
+        let bytes = crate::read::read_regular(path, MAX_BASELINE_BYTES)
             .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("baseline {} is not valid UTF-8", path.display()))?;
         let b: Baseline = serde_json::from_str(&text)
             .map_err(|e| format!("baseline {} is not valid: {e}", path.display()))?;
         if b.version != BASELINE_VERSION {

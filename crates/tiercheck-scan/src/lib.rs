@@ -51,6 +51,7 @@ mod content;
 mod decide;
 mod finding;
 mod prefilter;
+pub mod read;
 pub mod rule;
 mod runs;
 mod search;

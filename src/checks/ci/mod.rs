@@ -220,18 +220,17 @@ pub fn glob_depth(g: &Sp<String>) -> usize {
     }
 }
 
-/// Reads a file as text, refusing files above [`MAX_BYTES`].
+/// Reads a file as text, refusing files above [`MAX_BYTES`] and anything but a regular
+/// file (a committed symlink to `/dev/zero` or a FIFO is refused, not read).
 pub fn read_capped(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_BYTES {
-        return Err(format!(
-            "{} bytes, larger than the {} MiB tiercheck reads",
-            meta.len(),
+    match tiercheck_scan::read::read_regular(path, MAX_BYTES) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(tiercheck_scan::read::ReadError::TooLarge { size, .. }) => Err(format!(
+            "{size} bytes, larger than the {} MiB tiercheck reads",
             MAX_BYTES / 1024 / 1024
-        ));
+        )),
+        Err(e) => Err(e.to_string()),
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A file found near the top of the artifact or of its repository.

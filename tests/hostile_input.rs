@@ -1,0 +1,278 @@
+//! Input written by whoever wrote the repository under check, or paths pointing at things
+//! that are not files: each is refused quickly with a message (exit 2 for configuration),
+//! never a hang, never a read without end, never a write outside the tree. Every case runs
+//! under a time limit, so a regression that hangs fails instead of stalling the suite.
+
+mod common;
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+use common::Fixture;
+
+/// Long enough for a debug build on a loaded machine, far shorter than a hang.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs `cmd` under the time limit; returns (exit code, stdout, stderr).
+fn run(mut cmd: Command) -> (Option<i32>, String, String) {
+    let out = cmd.timeout(LIMIT).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "a panic:\n{stderr}");
+    (out.status.code(), stdout, stderr)
+}
+
+fn has(text: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(text.contains(p), "missing `{p}` in:\n{text}");
+    }
+}
+
+/// Makes a FIFO at `path`; false (after saying why) where `mkfifo` is missing.
+fn mkfifo(path: &std::path::Path) -> bool {
+    match std::process::Command::new("mkfifo").arg(path).status() {
+        Ok(s) if s.success() => true,
+        _ => {
+            eprintln!("skipped: no `mkfifo` program on this machine");
+            false
+        }
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, link: &std::path::Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+const MANIFEST: &str =
+    "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n";
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_that_links_to_a_device_is_refused_unread() {
+    let f = Fixture::repo();
+    symlink("/dev/zero", &f.path().join(".tier.yaml"));
+    let mut c = f.cmd();
+    c.args(["verify", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &[".tier.yaml is a symlink", "regular file"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_that_links_outside_the_tree_is_not_read_nor_quoted() {
+    let outside = Fixture::new();
+    let secret = common::token(4);
+    outside.write("secret.yaml", format!("version: 1\napi_key: {secret}\n"));
+    let f = Fixture::repo();
+    symlink(
+        outside.path().join("secret.yaml").to_str().unwrap(),
+        &f.path().join(".tier.yaml"),
+    );
+    let mut c = f.cmd();
+    c.args(["verify", "."]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &["is a symlink"]);
+    assert!(
+        !err.contains(&secret[6..]) && !out.contains(&secret[6..]),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_manifest_that_is_a_fifo_is_refused_without_waiting() {
+    let f = Fixture::repo();
+    if !mkfifo(&f.path().join(".tier.yaml")) {
+        return;
+    }
+    let mut c = f.cmd();
+    c.args(["verify", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &[".tier.yaml is a FIFO, not a regular file"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_policy_at_a_device_or_a_fifo_is_refused() {
+    let f = Fixture::new();
+    let mut c = f.cmd();
+    c.args(["matrix", "--policy", "/dev/zero"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &["policy /dev/zero is a device, not a regular file"]);
+    if mkfifo(&f.path().join("p.yaml")) {
+        let mut c = f.cmd();
+        c.args(["policy", "check", "p.yaml"]);
+        let (code, _, err) = run(c);
+        assert_eq!(code, Some(2), "{err}");
+        has(&err, &["p.yaml is a FIFO"]);
+    }
+}
+
+#[test]
+fn a_sparse_3_gb_policy_is_refused_before_it_is_read() {
+    let f = Fixture::new();
+    let p = f.path().join("big.yaml");
+    std::fs::File::create(&p)
+        .unwrap()
+        .set_len(3 * 1024 * 1024 * 1024)
+        .unwrap();
+    let mut c = f.cmd();
+    c.args(["policy", "check", "big.yaml"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &["3221225472 bytes, more than the 4194304 bytes"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_baseline_at_a_device_makes_the_scan_an_error_not_a_hang() {
+    let f = Fixture::repo();
+    f.write(".tier.yaml", format!("{MANIFEST}baseline: base.json\n"));
+    symlink("/dev/zero", &f.path().join("base.json"));
+    let mut c = f.cmd();
+    c.args(["verify", ".", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    has(
+        &out,
+        &["cannot read baseline", "a device, not a regular file"],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ci_file_that_links_to_a_device_is_reported_not_read() {
+    let f = Fixture::repo();
+    f.write(".tier.yaml", MANIFEST);
+    std::fs::create_dir_all(f.path().join(".github/workflows")).unwrap();
+    symlink("/dev/zero", &f.path().join(".github/workflows/ci.yml"));
+    let mut c = f.cmd();
+    c.args(["verify", ".", "--format", "json"]);
+    let (code, _, err) = run(c);
+    assert!(matches!(code, Some(0 | 1)), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn assess_write_never_writes_through_a_dangling_symlink() {
+    let outside = Fixture::new();
+    let target = outside.path().join("planted.yaml");
+    let f = Fixture::repo();
+    f.write("tool.py", "print('hello')\n");
+    symlink(target.to_str().unwrap(), &f.path().join(".tier.yaml"));
+    let mut c = f.cmd();
+    c.args([
+        "assess",
+        ".",
+        "--audience",
+        "me",
+        "--data",
+        "none",
+        "--write",
+    ]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &["is a symlink", "never through a link"]);
+    assert!(!target.exists(), "a file was written outside the tree");
+}
+
+#[cfg(unix)]
+#[test]
+fn review_never_edits_another_projects_manifest_through_a_symlink() {
+    let other = Fixture::repo();
+    other.write(".tier.yaml", MANIFEST);
+    let before = other.read(".tier.yaml");
+    let f = Fixture::repo();
+    f.write("tool.py", "print('hello')\n");
+    symlink(
+        other.path().join(".tier.yaml").to_str().unwrap(),
+        &f.path().join(".tier.yaml"),
+    );
+    let mut c = f.cmd();
+    c.args(["review", ".", "--by", "jane@corp.example", "--kind", "self"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(other.read(".tier.yaml"), before);
+}
+
+#[test]
+fn manifest_writes_replace_the_file_and_keep_its_permissions() {
+    let f = Fixture::repo();
+    f.write("tool.py", "print('hello')\n");
+    let m = f.write(".tier.yaml", MANIFEST);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&m, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let mut c = f.cmd();
+    c.args(["review", ".", "--by", "jane@corp.example", "--kind", "self"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(f.read(".tier.yaml").contains("kind: self"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&m).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(f.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tiercheck-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_near_reach_of_four_billion_lines_is_a_located_policy_error() {
+    let f = Fixture::new();
+    f.write(
+        "p.yaml",
+        "version: 1\nextends: default\nrules:\n  - id: pair\n    description: d\n    category: secret\n    regex: 'zz(\\d+)'\n    keywords: [zz]\n    near: {rule: aws-access-key-id, lines: 4294967295}\n",
+    );
+    let mut c = f.cmd();
+    c.args(["scan", "--policy", "p.yaml", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &["p.yaml:4:9", "a rule may reach at most 100"]);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_program_quietly_with_sigpipes_status() {
+    let f = Fixture::repo();
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!("key_{i} = \"{}\"\n", common::token(i)));
+    }
+    f.write("keys.txt", &text);
+    f.write(".tier.yaml", MANIFEST);
+    for args in [
+        vec!["scan", ".", "--format", "json"],
+        vec!["scan", "."],
+        vec!["verify", "."],
+        vec!["verify", ".", "--format", "sarif"],
+        vec!["verify", ".", "--format", "markdown"],
+        vec!["verify", ".", "--format", "junit"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tiercheck"))
+            .args(&args)
+            .current_dir(f.path())
+            .env("TIERCHECK_TODAY", common::TODAY)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before tiercheck has written anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
