@@ -276,3 +276,78 @@ fn a_closed_pipe_ends_the_program_quietly_with_sigpipes_status() {
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_committed_ignore_file_that_links_to_a_device_neither_hangs_nor_hides_its_folder() {
+    // As a fresh clone checks it out: `.gitignore` in a subfolder is a symlink to /dev/zero.
+    let f = Fixture::repo();
+    f.write(".tier.yaml", MANIFEST);
+    f.write("open.txt", "nothing here\n");
+    f.write(
+        "vendor/keys.txt",
+        format!("key = \"{}\"\n", common::token(8)),
+    );
+    symlink("/dev/zero", &f.path().join("vendor/.gitignore"));
+    let mut c = f.cmd();
+    c.args(["scan", ".", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    let errors = v["errors"].to_string();
+    has(&errors, &["vendor/.gitignore", "not a regular file"]);
+    // `verify`: the secret scans cannot vouch for the tree, so they do not pass.
+    let mut c = f.cmd();
+    c.args(["verify", ".", "--tier", "T4", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    let sast = v["artifacts"][0]["requirements"]
+        .as_array()
+        .or_else(|| v["requirements"].as_array())
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "sast-secret-detection")
+        .unwrap()
+        .clone();
+    assert_ne!(sast["status"], "pass", "{sast}");
+    has(&sast.to_string(), &["vendor/.gitignore"]);
+}
+
+#[test]
+fn a_fifo_ignore_file_at_the_root_is_not_read_and_everything_is_scanned() {
+    let f = Fixture::repo();
+    f.write("a/keys.txt", format!("key = \"{}\"\n", common::token(9)));
+    if !mkfifo(&f.path().join(".tiercheckignore")) {
+        return;
+    }
+    let policy = Fixture::new();
+    let p = policy.write(
+        "p.yaml",
+        concat!("version: 1\nextends: default\nrules:\n", token_rule!()),
+    );
+    let mut c = f.cmd();
+    c.args(["scan", ".", "--format", "json", "--policy"])
+        .arg(&p);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    has(&v["errors"].to_string(), &[".tiercheckignore"]);
+    has(&v["findings"].to_string(), &["a/keys.txt", "test-token"]);
+}
+
+#[test]
+fn an_oversized_gitignore_is_refused() {
+    let f = Fixture::repo();
+    f.write("sub/.gitignore", "x\n".repeat(600_000));
+    f.write("sub/notes.txt", "hello\n");
+    let mut c = f.cmd();
+    c.args(["scan", ".", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    has(
+        &v["errors"].to_string(),
+        &["sub/.gitignore", "more than the 1048576"],
+    );
+}

@@ -112,7 +112,8 @@ impl Artifact {
                 };
             }
             let (mut files, mut errors) = (Vec::new(), Vec::new());
-            for entry in crate::walk::builder_excluding(&self.root, self.excluded.clone()).build() {
+            let (walker, refused) = crate::walk::guarded(&self.root, self.excluded.clone());
+            for entry in walker.build() {
                 match entry {
                     Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
                         if let Ok(rel) = e.path().strip_prefix(&self.root) {
@@ -123,6 +124,7 @@ impl Artifact {
                     Err(err) => errors.push(crate::walk::describe_error(&self.root, &err)),
                 }
             }
+            errors.extend(crate::walk::refusals(&self.root, &refused));
             files.sort();
             errors.sort();
             Walked { files, errors }

@@ -119,7 +119,12 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     let mut report = if artifact.only.is_some() {
         scanner.scan_files(&artifact.root, artifact.files(), &opts)
     } else {
-        scanner.scan_walk(&artifact.root, crate::walk::builder(&artifact.root), &opts)
+        let (walker, refused) = crate::walk::guarded(&artifact.root, Vec::new());
+        let mut r = scanner.scan_walk(&artifact.root, walker, &opts);
+        r.errors
+            .extend(crate::walk::refusals(&artifact.root, &refused));
+        r.errors.sort();
+        r
     };
     if let Some(file) = &args.write_baseline {
         return write_baseline(file, &report.findings);
@@ -150,7 +155,8 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     // The process ends right after this: freeing the compiled rules' automata and caches
     // is left to the operating system.
     std::mem::forget(scanner);
-    Ok(if report.findings.is_empty() {
+    // Content that could not be scanned (listed under errors) is not a clean result.
+    Ok(if report.findings.is_empty() && report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -267,7 +273,8 @@ fn git_scan(
         },
         out,
     )?;
-    Ok(if report.findings.is_empty() {
+    // Content that could not be scanned (listed under errors) is not a clean result.
+    Ok(if report.findings.is_empty() && report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
