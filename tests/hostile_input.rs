@@ -351,3 +351,120 @@ fn an_oversized_gitignore_is_refused() {
         &["sub/.gitignore", "more than the 1048576"],
     );
 }
+
+/// A GitHub classic token (`ghp_` and 36 letters or digits) that the built-in rules
+/// report, assembled at run time so that no token is written in this file.
+fn gh_token(seed: u32) -> String {
+    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let body: String = (0..36u32)
+        .map(|i| abc[((i * 7 + seed * 13 + 5) % 62) as usize] as char)
+        .collect();
+    format!("ghp_{body}")
+}
+
+/// Runs git in `dir` with a fixed identity and no configuration from the machine.
+fn git(dir: &std::path::Path, author: &str, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", author)
+        .env("GIT_AUTHOR_EMAIL", "dev@corp.example")
+        .env("GIT_COMMITTER_NAME", author)
+        .env("GIT_COMMITTER_EMAIL", "dev@corp.example")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn repository_content_that_holds_a_token_is_redacted_in_every_format() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `git` program on this machine");
+        return;
+    }
+    let tok = gh_token(1);
+    let tail = &tok[8..];
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let w = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    // An MCP server whose command line carries the token, a CODEOWNERS line, a manifest
+    // field, a file named after the token, a commit by an author named after it.
+    w(
+        ".mcp.json",
+        &format!(
+            r#"{{"mcpServers": {{"gh": {{"command": "env GITHUB_TOKEN={tok} npx -y @modelcontextprotocol/server-github"}}}}}}"#
+        ),
+    );
+    w(".github/CODEOWNERS", &format!("* @{tok}\n"));
+    w(
+        ".tier.yaml",
+        &format!(
+            "version: 1\naudience: production\ndata: internal\nowner: jane@corp.example\nname: {tok}\nai_tools: [{tok}]\n"
+        ),
+    );
+    w(&format!("notes/{tok}.txt"), "hello\n");
+    git(&root, "jane", &["init", "-q", "-b", "main"]);
+    git(&root, "jane", &["add", "-A"]);
+    git(&root, &tok, &["commit", "-q", "-m", &format!("add {tok}")]);
+    for format in ["table", "json", "sarif", "markdown", "junit"] {
+        let mut c = common::tiercheck();
+        c.current_dir(&root)
+            .args(["verify", ".", "--format", format]);
+        let (code, out, err) = run(c);
+        assert!(matches!(code, Some(1)), "{format}: {err}");
+        assert!(!out.contains(tail), "{format} shows the token:\n{out}");
+        assert!(
+            !err.contains(tail),
+            "{format} stderr shows the token:\n{err}"
+        );
+    }
+    for format in ["table", "json"] {
+        let mut c = common::tiercheck();
+        c.current_dir(&root).args(["scan", ".", "--format", format]);
+        let (_, out, err) = run(c);
+        assert!(
+            !out.contains(tail) && !err.contains(tail),
+            "scan {format}:\n{out}{err}"
+        );
+        assert!(
+            out.contains("ghp_"),
+            "scan {format} names the finding:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn an_error_that_quotes_a_manifest_line_never_shows_its_token() {
+    let tok = gh_token(2);
+    let f = Fixture::repo();
+    // A typo in the key makes the line an unknown field, quoted in the error.
+    f.write(".tier.yaml", format!("version: 1\napi_kye: {tok}\n"));
+    let mut c = f.cmd();
+    c.args(["verify", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &["unknown field `api_kye`", ".tier.yaml:2:1", "ghp_"]);
+    assert!(!err.contains(&tok[8..]), "{err}");
+    // A value the message itself names.
+    f.write(".tier.yaml", format!("version: 1\naudience: {tok}\n"));
+    let mut c = f.cmd();
+    c.args(["verify", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.contains(&tok[8..]), "{err}");
+}

@@ -164,11 +164,38 @@ pub fn main() -> ExitCode {
                             loc.file = PathBuf::from(shown(&loc.file));
                         }
                     }
+                    redact_problems(&mut c);
                     eprintln!("{c}");
                 }
                 None => eprintln!("error: {e:#}"),
             }
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Hides, in an error about to be printed, every value the built-in rules would report: the
+/// line quoted from a manifest (`api_key: ghp_…` with a typo in the key) or a value named in
+/// the message is shown redacted, never in full.
+fn redact_problems(c: &mut ConfigError) {
+    let Some(scanner) = crate::policy::load_default()
+        .ok()
+        .and_then(|p| tiercheck_scan::Scanner::new(&p.scan_rules()).ok())
+    else {
+        return;
+    };
+    let hide = |s: &mut String| {
+        if let std::borrow::Cow::Owned(r) = scanner.redact_text(s) {
+            *s = r;
+        }
+    };
+    for p in &mut c.problems {
+        hide(&mut p.message);
+        if let Some(line) = &mut p.source_line {
+            hide(line);
+        }
+        if let Some(h) = &mut p.help {
+            hide(h);
         }
     }
 }

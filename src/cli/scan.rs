@@ -144,6 +144,7 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     for (p, _) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
         *p = join_path(&prefix, p);
     }
+    redact_names(&mut report, &scanner);
     args.format.report(color).findings(
         ScanResult {
             report: &report,
@@ -249,13 +250,14 @@ fn git_scan(
             })
         })
         .collect();
-    let report = ScanReport {
+    let mut report = ScanReport {
         findings: scan.findings.iter().map(|g| g.finding.clone()).collect(),
         skipped: std::mem::take(&mut scan.skipped),
         errors: std::mem::take(&mut scan.errors),
         files_scanned: scan.files_scanned,
         bytes_scanned: scan.bytes_scanned,
     };
+    redact_names(&mut report, ctx.scanner);
     let git = GitScanInfo {
         mode,
         origins,
@@ -279,6 +281,31 @@ fn git_scan(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Hides, in the paths and messages a scan reports, every value a rule would report: a
+/// file named after a token is shown with the token redacted, as its content is.
+fn redact_names(report: &mut ScanReport, scanner: &Scanner) {
+    let hide = |s: &mut String| {
+        if let std::borrow::Cow::Owned(r) = scanner.redact_text(s) {
+            *s = r;
+        }
+    };
+    // Many findings share a file: each distinct path is looked at once.
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for f in &mut report.findings {
+        if let Some(r) = seen.get(&f.path) {
+            f.path.clone_from(r);
+            continue;
+        }
+        let before = f.path.clone();
+        hide(&mut f.path);
+        seen.insert(before, f.path.clone());
+    }
+    for (p, why) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
+        hide(p);
+        hide(why);
+    }
 }
 
 /// Records `findings` (by fingerprint, never the value) in `file`.

@@ -102,7 +102,7 @@ pub fn evaluate(
             Level::Recommended => !strict || matches!(r.status, Status::Pass | Status::Skip),
             Level::NotRequired => true,
         });
-    ArtifactReport {
+    let mut report = ArtifactReport {
         path: display_path,
         manifest: artifact
             .manifest
@@ -118,6 +118,48 @@ pub fn evaluate(
         passed,
         requirements,
         findings,
+    };
+    // Whatever the repository wrote (file names, commit subjects and authors, manifest
+    // values, lines of its files) reaches the report through the evidence: a value a rule
+    // would report is shown redacted there too, in every format.
+    if let Ok(scanner) = artifact.scans.scanner(&rules) {
+        redact_report(&mut report, &scanner);
+    }
+    report
+}
+
+/// Replaces every value a rule would report, in the report's repository-derived text, by
+/// its redacted form.
+fn redact_report(report: &mut ArtifactReport, scanner: &tiercheck_scan::Scanner) {
+    let hide = |s: &mut String| {
+        if let std::borrow::Cow::Owned(r) = scanner.redact_text(s) {
+            *s = r;
+        }
+    };
+    hide(&mut report.path);
+    hide(&mut report.reason);
+    hide(&mut report.classification.reason);
+    if let Some(m) = &mut report.manifest {
+        hide(m);
+    }
+    for r in &mut report.requirements {
+        for e in &mut r.evidence {
+            hide(&mut e.message);
+            if let Some(p) = &mut e.path {
+                hide(p);
+            }
+        }
+    }
+    // Many findings share a file: each distinct path is looked at once.
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for f in &mut report.findings {
+        if let Some(r) = seen.get(&f.path) {
+            f.path.clone_from(r);
+            continue;
+        }
+        let before = f.path.clone();
+        hide(&mut f.path);
+        seen.insert(before, f.path.clone());
     }
 }
 

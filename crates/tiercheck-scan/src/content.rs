@@ -85,11 +85,71 @@ impl Scanner {
     }
 }
 
+impl Scanner {
+    /// `text` with every value a rule would report replaced by its redacted form: for text
+    /// that came from the scanned repository (a commit subject, a configuration value, a line
+    /// quoted in an error) on its way to any output. Text with nothing to hide is returned
+    /// as it is, without a copy.
+    pub fn redact_text<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if text.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let spans = self.scan_text_spans("", text, &ScanOptions::default(), &mut Hits::default());
+        if spans.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut ranges: Vec<(std::ops::Range<usize>, String)> =
+            spans.into_iter().map(|(r, f)| (r, f.redacted)).collect();
+        ranges.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (r, shown) in ranges {
+            // Overlapping findings (two rules on one value): the first, widest one covers.
+            if r.start < at {
+                continue;
+            }
+            out.push_str(&text[at..r.start]);
+            out.push_str(&shown);
+            at = r.end;
+        }
+        out.push_str(&text[at..]);
+        std::borrow::Cow::Owned(out)
+    }
+}
+
 /// `bytes` as text, with bytes that are not UTF-8 replaced; valid UTF-8 (nearly every
 /// file) is checked with the standard library's fast path and not copied.
 fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::*;
+
+    #[test]
+    fn redact_text_hides_every_reported_value_and_keeps_the_rest() {
+        let s = scanner(GH);
+        let (a, b) = (token(1), token(2));
+        let text = format!("env GITHUB_TOKEN={a} npx server --key {b} done");
+        let out = s.redact_text(&text);
+        assert_eq!(
+            out,
+            format!(
+                "env GITHUB_TOKEN={}… npx server --key {}… done",
+                &a[..6],
+                &b[..6]
+            )
+        );
+        assert!(!out.contains(&a[6..]) && !out.contains(&b[6..]));
+        let plain = "nothing to see here";
+        assert!(matches!(
+            s.redact_text(plain),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(s.redact_text(""), "");
     }
 }

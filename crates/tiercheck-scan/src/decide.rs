@@ -6,7 +6,7 @@ use crate::compile::Scanner;
 use crate::rule::Category;
 use crate::search::{ceil_boundary, floor_boundary};
 use crate::validators::shannon_entropy;
-use crate::{Finding, ScanOptions, fingerprint, redact, sort_findings};
+use crate::{Finding, ScanOptions, fingerprint, redact};
 
 /// How far either side of a value the allowlists' regexes and the allow marker look on its
 /// line: a whole ordinary line, but on a minified line only the value's surroundings, so
@@ -26,13 +26,15 @@ pub(crate) struct Candidate {
 }
 
 impl Scanner {
+    /// The candidates that become findings, with the byte span of each finding's value,
+    /// in report order.
     pub(crate) fn filter(
         &self,
         rel_path: &str,
         text: &str,
         cands: Vec<Candidate>,
         opts: &ScanOptions,
-    ) -> Vec<Finding> {
+    ) -> Vec<(std::ops::Range<usize>, Finding)> {
         let ignore: Vec<String> = opts
             .ignore_values
             .iter()
@@ -126,13 +128,13 @@ impl Scanner {
         let keep: Vec<bool> = (0..kept.len())
             .map(|k| reported(k) && !shadowed[k])
             .collect();
-        let mut out: Vec<Finding> = kept
+        let mut out: Vec<(std::ops::Range<usize>, Finding)> = kept
             .into_iter()
             .zip(keep)
             .filter(|(_, ok)| *ok)
             .map(|((c, line, column), _)| {
                 let rule = &self.rules[c.rule];
-                Finding {
+                let finding = Finding {
                     rule_id: rule.id.clone(),
                     category: rule.category.as_str().to_string(),
                     path: rel_path.to_string(),
@@ -140,10 +142,15 @@ impl Scanner {
                     column,
                     redacted: redact(&c.value, rule.prefix.as_deref()),
                     fingerprint: fingerprint(&rule.id, rel_path, &c.value),
-                }
+                };
+                (c.start..c.end, finding)
             })
             .collect();
-        sort_findings(&mut out);
+        // As `sort_findings` orders and dedups findings, keeping each one's span.
+        out.sort_by(|(_, a), (_, b)| {
+            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        });
+        out.dedup_by(|(_, a), (_, b)| a == b);
         out
     }
 }

@@ -26,6 +26,20 @@ impl Scanner {
         opts: &ScanOptions,
         hits: &mut Hits,
     ) -> Vec<Finding> {
+        self.scan_text_spans(rel_path, text, opts, hits)
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect()
+    }
+
+    /// [`Scanner::scan_text`], with the byte span of each finding's value.
+    pub(crate) fn scan_text_spans(
+        &self,
+        rel_path: &str,
+        text: &str,
+        opts: &ScanOptions,
+        hits: &mut Hits,
+    ) -> Vec<(std::ops::Range<usize>, Finding)> {
         let wanted = self.wanted(opts, rel_path);
         let mut cands: Vec<Candidate> = Vec::new();
         // Runs matter only to the keyword-less rules this scan runs.
