@@ -468,3 +468,39 @@ fn an_error_that_quotes_a_manifest_line_never_shows_its_token() {
     assert_eq!(code, Some(2), "{err}");
     assert!(!err.contains(&tok[8..]), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn control_characters_from_names_and_manifests_never_reach_the_terminal_raw() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::repo();
+    // YAML's double-quoted escapes put ESC and BEL into the manifest's values.
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: employees\ndata: internal\nowner: \"jane\\e[2J\\a@corp.example\"\nname: \"x\\e]0;owned\\a\"\n",
+    );
+    // A file whose name carries an escape sequence and a forged summary line.
+    let name = std::ffi::OsStr::from_bytes(b"evil\x1b[1A\nPASS at T4: every requirement met.txt");
+    std::fs::write(f.path().join(name), format!("key = \"{}\"\n", gh_token(3))).unwrap();
+    for args in [
+        vec!["verify", "."],
+        vec!["verify", ".", "--format", "markdown"],
+        vec!["verify", ".", "--format", "junit"],
+        vec!["scan", "."],
+        vec!["scan", ".", "--format", "markdown"],
+    ] {
+        let mut c = f.cmd();
+        c.args(&args);
+        let (_, out, err) = run(c);
+        for (what, text) in [("stdout", &out), ("stderr", &err)] {
+            assert!(
+                !text.chars().any(|c| c == '\u{1b}' || c == '\u{7}'),
+                "{args:?} {what} holds a raw control character:\n{text}"
+            );
+            assert!(
+                !text.lines().any(|l| l.starts_with("PASS at T4: every")),
+                "{args:?} {what}: a file name forged a line:\n{text}"
+            );
+        }
+    }
+}

@@ -40,11 +40,13 @@ impl Format {
     /// The report implementation for this format.
     pub fn report(self, color: bool) -> Box<dyn Report> {
         match self {
-            Format::Table => Box::new(Table { color }),
+            // Formats with no escaping of their own see repository text with its control
+            // characters made visible; JSON and SARIF escape them by their syntax.
+            Format::Table => Box::new(Escaped(Table { color })),
             Format::Json => Box::new(json::Json),
             Format::Sarif => Box::new(sarif::Sarif),
-            Format::Junit => Box::new(junit::Junit),
-            Format::Markdown => Box::new(markdown::Markdown),
+            Format::Junit => Box::new(Escaped(junit::Junit)),
+            Format::Markdown => Box::new(Escaped(markdown::Markdown)),
         }
     }
 
@@ -114,6 +116,87 @@ pub trait Report {
     fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()>;
     /// Prints the findings of `scan`.
     fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// `text` with every character that could move the cursor, ring, recolour or reorder a
+/// terminal or break a line (C0 and C1 controls, DEL, the bidirectional overrides and
+/// isolates) written as a visible escape (`\n`, `\u{1b}`): a file name or a manifest value
+/// cannot forge a line of the report or hide part of it.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if bad(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn escape_in_place(s: &mut String) {
+    if let std::borrow::Cow::Owned(e) = escape_controls(s) {
+        *s = e;
+    }
+}
+
+/// A report whose inputs' repository text is passed through [`escape_controls`] first.
+struct Escaped<R>(R);
+
+impl<R: Report> Report for Escaped<R> {
+    fn matrix(&self, policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
+        self.0.matrix(policy, out)
+    }
+
+    fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()> {
+        let mut reports = reports.to_vec();
+        for r in &mut reports {
+            escape_in_place(&mut r.path);
+            escape_in_place(&mut r.reason);
+            escape_in_place(&mut r.classification.reason);
+            if let Some(m) = &mut r.manifest {
+                escape_in_place(m);
+            }
+            for req in &mut r.requirements {
+                for e in &mut req.evidence {
+                    escape_in_place(&mut e.message);
+                    if let Some(p) = &mut e.path {
+                        escape_in_place(p);
+                    }
+                }
+            }
+            for f in &mut r.findings {
+                escape_in_place(&mut f.path);
+            }
+        }
+        self.0.artifacts(&reports, out)
+    }
+
+    fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let mut report = scan.report.clone();
+        for f in &mut report.findings {
+            escape_in_place(&mut f.path);
+        }
+        for (p, why) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
+            escape_in_place(p);
+            escape_in_place(why);
+        }
+        self.0.findings(
+            ScanResult {
+                report: &report,
+                accepted: scan.accepted,
+                git: scan.git,
+            },
+            out,
+        )
+    }
 }
 
 /// The error of a results-only format asked for the matrix; the CLI refuses earlier.
@@ -196,5 +279,23 @@ fn location(path: &str, line: Option<u64>) -> String {
     match line {
         Some(l) => format!("{path}:{l}"),
         None => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn controls_and_bidi_overrides_become_visible_escapes() {
+        assert_eq!(escape_controls("plain ünïcode"), "plain ünïcode");
+        assert!(matches!(
+            escape_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_controls("a\x1b[2Jb\nc\td\u{7}\u{202e}e\u{9b}"),
+            "a\\u{1b}[2Jb\\nc\\td\\u{7}\\u{202e}e\\u{9b}"
+        );
     }
 }
