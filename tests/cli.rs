@@ -578,7 +578,7 @@ fn waiver_fixture(expires: &str) -> Fixture {
     f.write(
         ".tier.yaml",
         format!(
-            "version: 1\naudience: me\ndata: none\nowner: jane@corp.example\nwaivers:\n  - requirement: human-review\n    reason: generated code, reviewed upstream\n    approved_by: bob@corp.example\n    expires: {expires}\n"
+            "version: 1\naudience: me\ndata: none\nowner: jane@corp.example\nwaivers:\n  - requirement: human-review\n    reason: generated code, reviewed upstream\n    approved_by: bob@eng.example\n    expires: {expires}\n"
         ),
     );
     f

@@ -504,3 +504,191 @@ fn control_characters_from_names_and_manifests_never_reach_the_terminal_raw() {
         }
     }
 }
+
+/// A manifest for a public repository (T4) that waives `requirements` with one approver
+/// and expiry each.
+fn waiving(requirements: &[&str], approved_by: &str, expires: &str) -> String {
+    let mut m = String::from(
+        "version: 1\naudience: public\ndata: internal\nowner: jane@eng.example\nwaivers:\n",
+    );
+    for r in requirements {
+        m.push_str(&format!(
+            "  - requirement: {r}\n    reason: trust me\n    approved_by: {approved_by}\n    expires: {expires}\n"
+        ));
+    }
+    m
+}
+
+/// `verify --format json` with `policy` (a company policy naming eng.example engineers, or
+/// the built-in one when `None`); returns the exit code and each requirement's status and
+/// evidence signals.
+fn verify_waivers(
+    f: &Fixture,
+    policy: Option<&str>,
+) -> (Option<i32>, Vec<(String, String, String)>) {
+    let mut c = f.cmd();
+    c.args(["verify", ".", "--format", "json"]);
+    if let Some(p) = policy {
+        let pf = Fixture::new();
+        let path = pf.write("company.yaml", p);
+        c.arg("--policy").arg(path);
+        let (code, out, err) = run(c);
+        return (code, requirement_rows(&out, &err));
+    }
+    let (code, out, err) = run(c);
+    (code, requirement_rows(&out, &err))
+}
+
+fn requirement_rows(out: &str, err: &str) -> Vec<(String, String, String)> {
+    let v: serde_json::Value = serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["evidence"].to_string(),
+            )
+        })
+        .collect()
+}
+
+const COMPANY: &str = "version: 1\nextends: default\nengineers:\n  domains: [eng.example]\n";
+
+const ALL: [&str; 10] = [
+    "ownership",
+    "human-review",
+    "approved-ai-tools",
+    "no-secrets-in-prompts",
+    "no-customer-data-in-prompts",
+    "code-review",
+    "engineer-sponsor",
+    "sast-secret-detection",
+    "dependency-scanning",
+    "ssdlc",
+];
+
+#[test]
+fn a_repository_cannot_waive_its_way_to_a_pass() {
+    let f = Fixture::repo();
+    f.write(
+        "CLAUDE.md",
+        format!("Use the token {} for the API.\n", gh_token(5)),
+    );
+    f.write("app.py", format!("TOKEN = \"{}\"\n", gh_token(6)));
+    // Every requirement waived by the owner, by `x`, until the end of time.
+    for (approver, expires) in [
+        ("jane@eng.example", "9999-12-31"),
+        ("x", "2026-12-01"),
+        ("jane@eng.example", "2026-12-01"),
+    ] {
+        f.write(".tier.yaml", waiving(&ALL, approver, expires));
+        for policy in [None, Some(COMPANY)] {
+            let (code, rows) = verify_waivers(&f, policy);
+            assert_eq!(code, Some(1), "{approver} {expires} {policy:?}: {rows:?}");
+            for id in ["no-secrets-in-prompts", "sast-secret-detection"] {
+                let (_, status, evidence) = rows.iter().find(|r| r.0 == id).unwrap();
+                assert_eq!(
+                    status, "fail",
+                    "{id} with {approver} {expires} {policy:?}: {evidence}"
+                );
+                assert!(evidence.contains("waiver-refused"), "{evidence}");
+            }
+        }
+    }
+}
+
+#[test]
+fn each_waiver_rule_says_why_it_refused() {
+    let f = Fixture::repo();
+    f.write("app.py", format!("TOKEN = \"{}\"\n", gh_token(7)));
+    f.write("CLAUDE.md", format!("token {}\n", gh_token(8)));
+    let cases: [(&str, &str, &str, Option<&str>, &str); 5] = [
+        (
+            "sast-secret-detection",
+            "bob@corp.example",
+            "2026-12-01",
+            Some(COMPANY),
+            "is not an engineer under the policy",
+        ),
+        (
+            "sast-secret-detection",
+            "jane@eng.example",
+            "2026-12-01",
+            Some(COMPANY),
+            "owns the artifact",
+        ),
+        (
+            "sast-secret-detection",
+            "bob@eng.example",
+            "2027-06-01",
+            Some(COMPANY),
+            "longer than the 90 days",
+        ),
+        (
+            "no-secrets-in-prompts",
+            "bob@eng.example",
+            "2026-12-01",
+            Some(COMPANY),
+            "lets no waiver skip `no-secrets-in-prompts` at T4",
+        ),
+        (
+            "sast-secret-detection",
+            "bob@eng.example",
+            "2026-12-01",
+            None,
+            "the policy names none",
+        ),
+    ];
+    for (req, approver, expires, policy, why) in cases {
+        f.write(".tier.yaml", waiving(&[req], approver, expires));
+        let (_, rows) = verify_waivers(&f, policy);
+        let (_, status, evidence) = rows.iter().find(|r| r.0 == req).unwrap();
+        assert_eq!(status, "fail", "{req} {approver}: {evidence}");
+        assert!(
+            evidence.contains(why),
+            "{req} {approver}: missing `{why}` in {evidence}"
+        );
+    }
+    // The one waiver the company policy allows: an engineer who is not the owner, for 90
+    // days at most, of a requirement that may be waived.
+    f.write(
+        ".tier.yaml",
+        waiving(&["sast-secret-detection"], "bob@eng.example", "2026-12-31"),
+    );
+    let (_, rows) = verify_waivers(&f, Some(COMPANY));
+    let (_, status, evidence) = rows
+        .iter()
+        .find(|r| r.0 == "sast-secret-detection")
+        .unwrap();
+    assert_eq!(status, "skip", "{evidence}");
+    assert!(
+        evidence.contains("waived until 2026-12-31 by bob@eng.example"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn waiver_rules_in_a_policy_are_validated_with_locations() {
+    let f = Fixture::new();
+    f.write(
+        "p.yaml",
+        "version: 1\nextends: default\nwaivers:\n  max_days: 0\n  approvers: engineers\n  not_waivable:\n    T9: [ownership]\n    T4: [ownrship]\n",
+    );
+    let mut c = f.cmd();
+    c.args(["policy", "check", "p.yaml"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(
+        &err,
+        &[
+            "`waivers.max_days` is 0",
+            "p.yaml:4:13",
+            "names unknown tier `T9`",
+            "names unknown requirement `ownrship`",
+            "did you mean `ownership`?",
+        ],
+    );
+}

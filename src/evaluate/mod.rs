@@ -7,7 +7,8 @@ use crate::artifact::Artifact;
 use tiercheck_scan::Finding;
 
 use crate::checks::{Ctx, Evidence, Status, combine};
-use crate::policy::{Level, Policy, RequirementDef};
+use crate::detection::identity;
+use crate::policy::{Approvers, Level, Policy, RequirementDef};
 
 /// The result of one requirement.
 #[derive(Debug, Clone, Serialize)]
@@ -210,6 +211,16 @@ fn evaluate_requirement(
         let expires = chrono::NaiveDate::parse_from_str(&w.expires.value, "%Y-%m-%d").ok();
         let line = Some(w.requirement.referenced.line());
         let at = |e: Evidence| e.at(".tier.yaml", line);
+        // The policy, not the manifest, decides whether this waiver may count.
+        if status != Status::Pass
+            && let Some(why) = refused(policy, ctx, w, expires)
+        {
+            result.evidence_status.push(Status::Fail);
+            result
+                .evidence
+                .push(at(Evidence::new("waiver", "waiver-refused", why)));
+            return finish(req, level, status, result);
+        }
         let waiver_status = match (status, expires) {
             (Status::Pass, _) => Status::Warn,
             (_, Some(day)) if day >= ctx.today => Status::Skip,
@@ -246,6 +257,17 @@ fn evaluate_requirement(
             }
         }
     }
+    finish(req, level, status, result)
+}
+
+/// Sets a requirement's final status (a failed recommended one is a warning) and its
+/// remediation when it is not met.
+fn finish(
+    req: &RequirementDef,
+    level: Level,
+    mut status: Status,
+    mut result: RequirementResult,
+) -> RequirementResult {
     if level == Level::Recommended && status == Status::Fail {
         status = Status::Warn;
     }
@@ -254,4 +276,61 @@ fn evaluate_requirement(
     }
     result.status = status;
     result
+}
+
+/// Why the policy's waiver rules do not let `w` skip its requirement, if they do not.
+fn refused(
+    policy: &Policy,
+    ctx: &Ctx<'_>,
+    w: &crate::manifest::Waiver,
+    expires: Option<chrono::NaiveDate>,
+) -> Option<String> {
+    let rules = policy.waivers.as_ref()?;
+    let req = &w.requirement.value;
+    if rules
+        .not_waivable
+        .get(ctx.tier)
+        .is_some_and(|l| l.iter().any(|r| &r.value == req))
+    {
+        return Some(format!(
+            "the policy lets no waiver skip `{req}` at {}; the requirement must be met",
+            ctx.tier
+        ));
+    }
+    if rules.approvers == Approvers::Engineers {
+        let engineers = policy.engineers.clone().unwrap_or_default();
+        if engineers.is_empty() {
+            return Some(format!(
+                "the waiver approved by {} does not count: waivers must be approved by an engineer of the policy, and the policy names none (a company policy lists them under `engineers:`)",
+                w.approved_by
+            ));
+        }
+        if !engineers.matches(&w.approved_by) {
+            return Some(format!(
+                "the waiver does not count: {} is not an engineer under the policy, and only an engineer may approve a waiver",
+                w.approved_by
+            ));
+        }
+        let owner = ctx
+            .artifact
+            .manifest()
+            .owner
+            .as_ref()
+            .map(|o| identity(&o.value));
+        if owner.is_some_and(|o| o == identity(&w.approved_by)) {
+            return Some(format!(
+                "the waiver does not count: {} owns the artifact and cannot approve its own waiver",
+                w.approved_by
+            ));
+        }
+    }
+    if let (Some(max), Some(day)) = (&rules.max_days, expires)
+        && (day - ctx.today).num_days() > i64::from(max.value)
+    {
+        return Some(format!(
+            "the waiver runs until {}, longer than the {} days the policy allows; approve it again with a nearer expiry",
+            w.expires.value, max.value
+        ));
+    }
+    None
 }

@@ -124,6 +124,9 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
     if over.engineers.is_some() {
         base.engineers = over.engineers;
     }
+    if over.waivers.is_some() {
+        base.waivers = over.waivers;
+    }
     if over.vendored.is_some() {
         base.vendored = over.vendored;
     }

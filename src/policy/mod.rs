@@ -69,6 +69,9 @@ pub struct Policy {
     /// The requirements and the checks behind them.
     #[serde(default)]
     pub requirements: Vec<RequirementDef>,
+    /// What a manifest's waivers may do; absent: any waiver counts until it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<WaiverRules>,
     /// Where CI and hook configuration lives and how to read it.
     #[serde(default)]
     pub ci_files: Vec<CiFileDef>,
@@ -160,6 +163,33 @@ pub struct Rule {
     pub tier: Sp<String>,
     #[serde(skip)]
     pub origin: usize,
+}
+
+/// What the policy lets a manifest's waivers do. The checked repository writes its own
+/// waivers; these rules decide which of them count.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverRules {
+    /// The longest a waiver may run: its expiry at most this many days after today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_days: Option<Sp<u32>>,
+    /// Who may approve a waiver.
+    #[serde(default)]
+    pub approvers: Approvers,
+    /// Per tier id, the requirements no waiver can skip.
+    #[serde(default)]
+    pub not_waivable: BTreeMap<String, Vec<Sp<String>>>,
+}
+
+/// Who may approve a waiver.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Approvers {
+    /// Any name in `approved_by`.
+    #[default]
+    Anyone,
+    /// An engineer of the policy (`engineers:`) who is not the artifact's owner.
+    Engineers,
 }
 
 /// A requirement, its level per tier and the checks that decide it.

@@ -179,6 +179,53 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             check.validate(&mut v, req.origin, &owner);
         }
     }
+    if let Some(w) = &policy.waivers {
+        // The waiver rules come from the last file that gave them.
+        let origin = policy.sources.len() - 1;
+        if let Some(d) = &w.max_days
+            && !(1..=3650).contains(&d.value)
+        {
+            v.error(
+                origin,
+                d,
+                format!("`waivers.max_days` is {}; it lies in 1..=3650", d.value),
+            );
+        }
+        let req_ids: Vec<&str> = policy
+            .requirements
+            .iter()
+            .map(|r| r.id.value.as_str())
+            .collect();
+        for (tier, reqs) in &w.not_waivable {
+            if !tier_ids.contains(&tier.as_str()) {
+                let msg = format!("`waivers.not_waivable` names unknown tier `{tier}`");
+                match reqs.first() {
+                    Some(first) => {
+                        v.error(origin, first, msg).help = Some(hint(tier, &tier_ids, "tiers"));
+                    }
+                    None => v.problems.push(Problem {
+                        message: msg,
+                        location: None,
+                        source_line: None,
+                        help: Some(hint(tier, &tier_ids, "tiers")),
+                    }),
+                }
+            }
+            for r in reqs {
+                if !req_ids.contains(&r.value.as_str()) {
+                    v.error_str(
+                        origin,
+                        r,
+                        format!(
+                            "`waivers.not_waivable` names unknown requirement `{}`",
+                            r.value
+                        ),
+                    )
+                    .help = Some(hint(&r.value, &req_ids, "requirements"));
+                }
+            }
+        }
+    }
     duplicates(
         &mut v,
         policy.ci_files.iter().map(|c| (c.origin, &c.id)),
