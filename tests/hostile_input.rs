@@ -692,3 +692,52 @@ fn waiver_rules_in_a_policy_are_validated_with_locations() {
         ],
     );
 }
+
+#[test]
+fn a_token_written_into_maintainers_is_not_exempted_from_the_scan() {
+    let tok = gh_token(11);
+    let f = Fixture::repo();
+    f.write(
+        ".tier.yaml",
+        format!(
+            "version: 1\naudience: public\ndata: internal\nowner: jane@corp.example\nmaintainers: [jane@corp.example, '{tok}']\n"
+        ),
+    );
+    f.write(
+        "app.py",
+        format!("TOKEN = \"{tok}\"\nADMIN = 'jane@corp.example'\n"),
+    );
+    let mut c = f.cmd();
+    c.args(["scan", ".", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    let found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["path"].as_str().unwrap().to_string(),
+                x["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The token is found; the owner's own address is still not personal data to report.
+    assert!(
+        found
+            .iter()
+            .any(|(p, r)| p == "app.py" && r.starts_with("github")),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(_, r)| r == "email-address"),
+        "{found:?}"
+    );
+    let (_, rows) = verify_waivers(&f, None);
+    let (_, status, _) = rows
+        .iter()
+        .find(|r| r.0 == "sast-secret-detection")
+        .unwrap();
+    assert_eq!(status, "fail");
+}

@@ -16,8 +16,9 @@ pub const BINARY_PROBE: usize = 8 * 1024;
 pub struct ScanOptions {
     /// Only rules of this category (all when `None`).
     pub category: Option<Category>,
-    /// Values never reported (case-insensitive), such as the names of the people who own
-    /// the code.
+    /// Values that personal-data rules never report (case-insensitive), such as the
+    /// addresses of the people who own the code. Credentials are reported whatever this
+    /// says.
     pub ignore_values: Vec<String>,
     /// Larger files are skipped and reported.
     pub max_file_size: u64,

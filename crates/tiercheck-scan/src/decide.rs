@@ -55,7 +55,9 @@ impl Scanner {
                 continue;
             }
             let lower = c.value.to_lowercase();
-            if ignore.contains(&lower) {
+            // Only personal data: the owners' own addresses are not a leak, but a credential
+            // is reported wherever it is written, a list of maintainers included.
+            if rule.category == Category::Pii && ignore.contains(&lower) {
                 continue;
             }
             let (ls, le) = line_bounds(text, c.start, c.end);
@@ -252,6 +254,22 @@ rules:
         // On an ordinary line the marker after a long value still counts.
         let jwt_like = format!("k = \"{}\" # tiercheck:allow\n", token(9));
         assert!(scan(&s, &jwt_like).is_empty());
+    }
+
+    #[test]
+    fn ignored_values_exempt_personal_data_never_a_credential() {
+        let s = scanner(&format!(
+            "{GH}  - id: mail\n    description: t\n    category: pii\n    regex: '[a-z.]+@[a-z.]+'\n    keywords: ['@']\n"
+        ));
+        let t = token(4);
+        let text = format!("maintainers: [jane@corp.example, {t}]\n");
+        let o = ScanOptions {
+            ignore_values: vec!["jane@corp.example".into(), t.clone()],
+            ..ScanOptions::default()
+        };
+        let f = s.scan_bytes("m.yaml", text.as_bytes(), &o);
+        let ids: Vec<&str> = f.iter().map(|x| x.rule_id.as_str()).collect();
+        assert_eq!(ids, ["gh"]);
     }
 
     #[test]
