@@ -31,6 +31,36 @@ pub struct Detection<'a> {
     pub prompt_files: &'a [Sp<String>],
     /// The secret and personal-data rules, as the engine takes them.
     pub rules: &'a RuleSet,
+    /// At which tiers what the repository wrote may hide findings from `verify`; `None`:
+    /// at every tier.
+    pub suppressions: Option<&'a Suppressions>,
+}
+
+/// At which tiers what the checked repository wrote may leave findings out of `verify`'s
+/// content scans: its `tiercheck:allow` markers, and its ignore files (`.gitignore`,
+/// `.ignore`, `.tiercheckignore`) for files git tracks. `scan` always honours both: it is
+/// the author's own tool; `verify` is the company's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suppressions {
+    /// Tier ids at which an inline `tiercheck:allow` marker hides the findings near it.
+    #[serde(default)]
+    pub allow_markers: Vec<Sp<String>>,
+    /// Tier ids at which ignore files may leave tracked files out of the scans.
+    #[serde(default)]
+    pub ignore_files: Vec<Sp<String>>,
+}
+
+impl Suppressions {
+    /// Whether the markers count at `tier`.
+    pub fn allow_markers_at(&self, tier: &str) -> bool {
+        self.allow_markers.iter().any(|t| t.value == tier)
+    }
+
+    /// Whether ignore files may hide tracked files at `tier`.
+    pub fn ignore_files_at(&self, tier: &str) -> bool {
+        self.ignore_files.iter().any(|t| t.value == tier)
+    }
 }
 
 /// A CI or hook configuration file pattern and how to read it.

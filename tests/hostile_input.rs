@@ -741,3 +741,94 @@ fn a_token_written_into_maintainers_is_not_exempted_from_the_scan() {
         .unwrap();
     assert_eq!(status, "fail");
 }
+
+/// The evidence signals of one requirement of `verify --format json --tier TIER`.
+fn signals_at(root: &std::path::Path, tier: &str, id: &str) -> Vec<String> {
+    let mut c = common::tiercheck();
+    c.current_dir(root)
+        .args(["verify", ".", "--format", "json", "--tier", tier]);
+    let (_, out, err) = run(c);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["signal"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn allow_markers_hide_findings_from_scan_and_low_tiers_only() {
+    let f = Fixture::repo();
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n",
+    );
+    f.write(
+        "app.py",
+        format!("TOKEN = \"{}\"  # tiercheck:allow\n", gh_token(12)),
+    );
+    let mut c = f.cmd();
+    c.args(["scan", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(0), "scan honours the author's marker: {err}");
+    let t2 = signals_at(&f.path(), "T2", "sast-secret-detection");
+    assert!(!t2.iter().any(|s| s == "secret-found"), "{t2:?}");
+    let t4 = signals_at(&f.path(), "T4", "sast-secret-detection");
+    assert!(t4.iter().any(|s| s == "secret-found"), "{t4:?}");
+    assert!(t4.iter().any(|s| s == "allow-marker-ignored"), "{t4:?}");
+}
+
+#[test]
+fn ignore_files_do_not_hide_committed_files_from_verify_at_t3_and_t4() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `git` program on this machine");
+        return;
+    }
+    for ignore_file in [".gitignore", ".tiercheckignore"] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(
+            root.join(".tier.yaml"),
+            "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("keys.py"),
+            format!("TOKEN = \"{}\"\n", gh_token(13)),
+        )
+        .unwrap();
+        git(&root, "jane", &["init", "-q", "-b", "main"]);
+        git(&root, "jane", &["add", "-A"]);
+        git(&root, "jane", &["commit", "-q", "-m", "add"]);
+        // The ignore line comes after the commit: the file stays tracked.
+        std::fs::write(root.join(ignore_file), "keys.py\n").unwrap();
+        let mut c = common::tiercheck();
+        c.current_dir(&root).args(["scan", "."]);
+        let (code, _, err) = run(c);
+        assert_eq!(code, Some(0), "{ignore_file}: scan honours it: {err}");
+        let t2 = signals_at(&root, "T2", "sast-secret-detection");
+        assert!(
+            !t2.iter().any(|s| s == "secret-found"),
+            "{ignore_file}: {t2:?}"
+        );
+        let t4 = signals_at(&root, "T4", "sast-secret-detection");
+        assert!(
+            t4.iter().any(|s| s == "secret-found"),
+            "{ignore_file}: {t4:?}"
+        );
+        assert!(
+            t4.iter().any(|s| s == "ignored-tracked-scanned"),
+            "{ignore_file}: {t4:?}"
+        );
+    }
+}

@@ -93,38 +93,70 @@ impl Config {
             }
         };
         let m = ctx.artifact.manifest();
+        // What the repository wrote to hide findings counts only where the policy says.
+        let markers = ctx
+            .detection
+            .suppressions
+            .is_none_or(|s| s.allow_markers_at(ctx.tier));
+        let ignore_files = ctx
+            .detection
+            .suppressions
+            .is_none_or(|s| s.ignore_files_at(ctx.tier));
         let opts = ScanOptions {
             category: Some(self.category),
             ignore_values: own_people(m),
+            honour_allow_marker: markers,
             ..ScanOptions::default()
         };
+        let key = format!(
+            "{}{}{}",
+            self.scope.as_str(),
+            if markers { "" } else { "+markers" },
+            if ignore_files { "" } else { "+ignored" }
+        );
+        let mut notes: Vec<Evidence> = Vec::new();
         let report = if ctx.artifact.staged {
             match staged_report(ctx, prompt_globs.as_ref(), &scanner, &opts) {
                 Ok(r) => Arc::new(r),
                 Err(o) => return o,
             }
         } else {
+            let mut all: Vec<PathBuf> = ctx.artifact.files().to_vec();
+            if !ignore_files {
+                let hidden = tracked_but_ignored(ctx);
+                let n = match &prompt_globs {
+                    None => hidden.len(),
+                    Some(set) => hidden.iter().filter(|f| set.is_match(f)).count(),
+                };
+                if n > 0 {
+                    notes.push(Evidence::new(
+                        KIND,
+                        "ignored-tracked-scanned",
+                        format!(
+                            "{n} tracked file{} that ignore files leave out {} scanned too: at {} the policy does not let ignore files hide committed files",
+                            if n == 1 { "" } else { "s" },
+                            if n == 1 { "was" } else { "were" },
+                            ctx.tier
+                        ),
+                    ));
+                }
+                all.extend(hidden);
+                all.sort();
+                all.dedup();
+            }
             let files: Vec<PathBuf> = match &prompt_globs {
-                None => ctx.artifact.files().to_vec(),
-                Some(set) => ctx
-                    .artifact
-                    .files()
-                    .iter()
-                    .filter(|f| set.is_match(f))
-                    .cloned()
-                    .collect(),
+                None => all,
+                Some(set) => all.into_iter().filter(|f| set.is_match(f)).collect(),
             };
-            ctx.artifact
-                .scans
-                .get_or_scan(self.scope.as_str(), self.category, || {
-                    let mut report = scanner.scan_files(&ctx.artifact.root, &files, &opts);
-                    // What the walk could not read was not scanned either.
-                    report
-                        .errors
-                        .extend(ctx.artifact.walk_errors().iter().cloned());
-                    report.errors.sort();
-                    report
-                })
+            ctx.artifact.scans.get_or_scan(&key, self.category, || {
+                let mut report = scanner.scan_files(&ctx.artifact.root, &files, &opts);
+                // What the walk could not read was not scanned either.
+                report
+                    .errors
+                    .extend(ctx.artifact.walk_errors().iter().cloned());
+                report.errors.sort();
+                report
+            })
         };
         let baseline = match (&ctx.artifact.manifest, &m.baseline) {
             (Some(lm), Some(b)) if !b.value.trim().is_empty() => {
@@ -142,8 +174,49 @@ impl Config {
             }
             _ => None,
         };
-        outcome(self, &report, baseline.as_ref())
+        let mut o = outcome(self, &report, baseline.as_ref());
+        let marked = o.findings.iter().filter(|f| f.marked_allowed).count();
+        if marked > 0 {
+            notes.push(Evidence::new(
+                KIND,
+                "allow-marker-ignored",
+                format!(
+                    "{marked} of the findings {} on a line marked `tiercheck:allow`: at {} the policy does not let the markers hide findings",
+                    if marked == 1 { "is" } else { "are" },
+                    ctx.tier
+                ),
+            ));
+        }
+        o.evidence.extend(notes);
+        o
     }
+}
+
+/// Files git tracks in the artifact that its ignore files leave out of the walk, relative
+/// to the artifact root: a `.gitignore` line or a `.tiercheckignore` naming a committed file
+/// does not hide it where the policy does not let ignore files count. Empty outside a git
+/// working tree.
+fn tracked_but_ignored(ctx: &Ctx<'_>) -> Vec<PathBuf> {
+    let Ok(repo) = crate::git::open(&ctx.artifact.root) else {
+        return Vec::new();
+    };
+    let Some(scope) = ctx.artifact.git_scope(&repo) else {
+        return Vec::new();
+    };
+    let Ok(tracked) = repo.tracked(&scope) else {
+        return Vec::new();
+    };
+    let walked: std::collections::HashSet<&PathBuf> = ctx.artifact.files().iter().collect();
+    tracked
+        .iter()
+        .map(|p| PathBuf::from(scope.relative(p)))
+        .filter(|rel| !walked.contains(rel))
+        // Only what is there to read: a tracked file deleted from the work tree, or a
+        // symlink, is not the walk's to report.
+        .filter(|rel| {
+            std::fs::symlink_metadata(ctx.artifact.root.join(rel)).is_ok_and(|m| m.is_file())
+        })
+        .collect()
 }
 
 /// `verify --staged`: the scan of the artifact's staged blobs (those that differ from HEAD),

@@ -409,6 +409,7 @@ impl Judge<'_> {
             column: 1,
             redacted: tiercheck_scan::redact(&literal, None),
             fingerprint: tiercheck_scan::fingerprint(HEURISTIC_RULE, path, value),
+            marked_allowed: false,
         })
     }
 }

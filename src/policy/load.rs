@@ -127,6 +127,9 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
     if over.waivers.is_some() {
         base.waivers = over.waivers;
     }
+    if over.suppressions.is_some() {
+        base.suppressions = over.suppressions;
+    }
     if over.vendored.is_some() {
         base.vendored = over.vendored;
     }

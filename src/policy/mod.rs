@@ -20,7 +20,9 @@ use tiercheck_scan::RuleSet;
 
 use crate::checks::CheckSpec;
 use crate::config::{Source, Sp};
-use crate::detection::{AiTools, CiFileDef, Detection, EcosystemDef, Engineers, ToolDef};
+use crate::detection::{
+    AiTools, CiFileDef, Detection, EcosystemDef, Engineers, Suppressions, ToolDef,
+};
 
 /// How much a requirement matters at a tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +71,10 @@ pub struct Policy {
     /// The requirements and the checks behind them.
     #[serde(default)]
     pub requirements: Vec<RequirementDef>,
+    /// At which tiers the repository's allow markers and ignore files may hide findings
+    /// from `verify`; absent: at every tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressions: Option<Suppressions>,
     /// What a manifest's waivers may do; absent: any waiver counts until it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waivers: Option<WaiverRules>,
@@ -271,6 +277,7 @@ impl Policy {
             ai_tools: self.ai_tools.as_ref(),
             prompt_files: self.prompt_files.as_deref().unwrap_or_default(),
             rules,
+            suppressions: self.suppressions.as_ref(),
         }
     }
 

@@ -179,6 +179,12 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             check.validate(&mut v, req.origin, &owner);
         }
     }
+    if let Some(s) = &policy.suppressions {
+        let origin = policy.sources.len() - 1;
+        for t in s.allow_markers.iter().chain(&s.ignore_files) {
+            v.tier(origin, t, "`suppressions`");
+        }
+    }
     if let Some(w) = &policy.waivers {
         // The waiver rules come from the last file that gave them.
         let origin = policy.sources.len() - 1;

@@ -104,6 +104,7 @@ mod tests {
 
     fn finding(rule: &str, path: &str, value: &str, line: u64) -> Finding {
         Finding {
+            marked_allowed: false,
             rule_id: rule.into(),
             category: "secret".into(),
             path: path.into(),

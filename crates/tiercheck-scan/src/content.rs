@@ -22,6 +22,9 @@ pub struct ScanOptions {
     pub ignore_values: Vec<String>,
     /// Larger files are skipped and reported.
     pub max_file_size: u64,
+    /// Whether the inline allow marker ([`crate::ALLOW_MARKER`]) hides the findings near
+    /// it; when not, they are reported with [`Finding::marked_allowed`] set.
+    pub honour_allow_marker: bool,
 }
 
 impl Default for ScanOptions {
@@ -30,6 +33,7 @@ impl Default for ScanOptions {
             category: None,
             ignore_values: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            honour_allow_marker: true,
         }
     }
 }

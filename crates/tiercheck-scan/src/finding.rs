@@ -22,6 +22,10 @@ pub struct Finding {
     /// sha256 of rule, path and value (see [`fingerprint`]), for baselines; not serialized.
     #[serde(skip)]
     pub fingerprint: String,
+    /// Its line holds the inline allow marker, which this scan did not honour
+    /// ([`crate::ScanOptions::honour_allow_marker`]); not serialized.
+    #[serde(skip)]
+    pub marked_allowed: bool,
 }
 
 /// Sorts findings by path, line, column and rule, and drops exact repeats.
