@@ -49,12 +49,20 @@ pub struct Suppressions {
     /// Tier ids at which ignore files may leave tracked files out of the scans.
     #[serde(default)]
     pub ignore_files: Vec<Sp<String>>,
+    /// Tier ids at which the manifest's `baseline:` accepts the findings it records.
+    #[serde(default)]
+    pub baselines: Vec<Sp<String>>,
 }
 
 impl Suppressions {
     /// Whether the markers count at `tier`.
     pub fn allow_markers_at(&self, tier: &str) -> bool {
         self.allow_markers.iter().any(|t| t.value == tier)
+    }
+
+    /// Whether the manifest's baseline counts at `tier`.
+    pub fn baselines_at(&self, tier: &str) -> bool {
+        self.baselines.iter().any(|t| t.value == tier)
     }
 
     /// Whether ignore files may hide tracked files at `tier`.

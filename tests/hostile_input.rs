@@ -832,3 +832,50 @@ fn ignore_files_do_not_hide_committed_files_from_verify_at_t3_and_t4() {
         );
     }
 }
+
+#[test]
+fn a_baseline_the_repository_wrote_does_not_accept_its_own_secret_at_t4() {
+    let f = Fixture::repo();
+    f.write("app.py", format!("TOKEN = \"{}\"\n", gh_token(14)));
+    let mut c = f.cmd();
+    c.args(["scan", ".", "--write-baseline", "base.json"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(0), "{err}");
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\nbaseline: base.json\n",
+    );
+    let t2 = signals_at(&f.path(), "T2", "sast-secret-detection");
+    assert!(!t2.iter().any(|s| s == "secret-found"), "{t2:?}");
+    let t4 = signals_at(&f.path(), "T4", "sast-secret-detection");
+    assert!(t4.iter().any(|s| s == "secret-found"), "{t4:?}");
+    assert!(t4.iter().any(|s| s == "baseline-ignored"), "{t4:?}");
+}
+
+#[test]
+fn trust_repo_lets_the_repository_suppress_at_every_tier_and_says_so() {
+    let f = Fixture::repo();
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: public\ndata: internal\nowner: jane@corp.example\n",
+    );
+    f.write(
+        "app.py",
+        format!("TOKEN = \"{}\"  # tiercheck:allow\n", gh_token(15)),
+    );
+    let t4 = signals_at(&f.path(), "T4", "sast-secret-detection");
+    assert!(t4.iter().any(|s| s == "secret-found"), "{t4:?}");
+    let mut c = f.cmd();
+    c.args(["verify", ".", "--format", "json", "--trust-repo"]);
+    let (_, out, err) = run(c);
+    has(&err, &["--trust-repo", "count at every tier"]);
+    let v = common::json(out.as_bytes());
+    let sast = v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "sast-secret-detection")
+        .unwrap()
+        .to_string();
+    assert!(!sast.contains("secret-found"), "{sast}");
+}

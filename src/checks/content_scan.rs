@@ -158,7 +158,25 @@ impl Config {
                 report
             })
         };
+        let baselines = ctx
+            .detection
+            .suppressions
+            .is_none_or(|s| s.baselines_at(ctx.tier));
         let baseline = match (&ctx.artifact.manifest, &m.baseline) {
+            (Some(_), Some(b)) if !b.value.trim().is_empty() && !baselines => {
+                notes.push(
+                    Evidence::new(
+                        KIND,
+                        "baseline-ignored",
+                        format!(
+                            "the manifest's baseline `{}` was not applied: at {} the policy does not let a baseline accept findings",
+                            b.value, ctx.tier
+                        ),
+                    )
+                    .at(".tier.yaml", Some(b.referenced.line())),
+                );
+                None
+            }
             (Some(lm), Some(b)) if !b.value.trim().is_empty() => {
                 let path = lm.dir().join(&b.value);
                 match Baseline::load(&path) {

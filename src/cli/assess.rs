@@ -42,6 +42,10 @@ pub struct AssessArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Checking your own code: let the repository's `tiercheck:allow` markers, ignore
+    /// files, baseline and waivers count at every tier (said on stderr).
+    #[arg(long)]
+    pub trust_repo: bool,
 }
 
 fn check_answer(q: &Question, given: &str, flag: &str) -> Result<(), ConfigError> {
@@ -175,7 +179,10 @@ fn yaml_scalar(s: &str) -> String {
 }
 
 pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let policy = args.policy.load()?;
+    let mut policy = args.policy.load()?;
+    if args.trust_repo {
+        super::trust_repo(&mut policy);
+    }
     let path = existing(&args.path)?;
     let mut artifacts = collect(&path, &policy, true)?;
     // The artifact assessed is the one governing PATH (the first collected), else PATH itself.

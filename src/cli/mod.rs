@@ -200,6 +200,17 @@ fn redact_problems(c: &mut ConfigError) {
     }
 }
 
+/// `--trust-repo`: the policy's limits on what the checked repository may suppress or
+/// waive are lifted, and stderr says so, so that the verdict is never mistaken for one the
+/// company's policy gave.
+pub(crate) fn trust_repo(policy: &mut Policy) {
+    policy.suppressions = None;
+    policy.waivers = None;
+    eprintln!(
+        "note: --trust-repo: the repository's allow markers, ignore files, baseline and waivers count at every tier"
+    );
+}
+
 /// Exit code from a pass/fail verdict.
 pub(crate) fn verdict(passed: bool) -> ExitCode {
     if passed {

@@ -36,6 +36,11 @@ pub struct VerifyArgs {
     /// Fail (exit 1) on recommended requirements too.
     #[arg(long)]
     pub strict: bool,
+    /// Checking your own code: let the repository's `tiercheck:allow` markers, ignore
+    /// files, baseline and waivers count at every tier, whatever the policy's
+    /// `suppressions` and `waivers` say (said on stderr).
+    #[arg(long)]
+    pub trust_repo: bool,
 }
 
 /// Loads and validates a manifest against the policy.
@@ -125,7 +130,10 @@ pub(crate) fn unclassified(err: Unclassified, manifest: Option<&Path>) -> Config
 }
 
 pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let policy = args.policy.load()?;
+    let mut policy = args.policy.load()?;
+    if args.trust_repo {
+        super::trust_repo(&mut policy);
+    }
     let path = existing(&args.path)?;
     if let Some(t) = &args.tier
         && policy.tier(t).is_none()

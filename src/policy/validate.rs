@@ -181,7 +181,12 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
     }
     if let Some(s) = &policy.suppressions {
         let origin = policy.sources.len() - 1;
-        for t in s.allow_markers.iter().chain(&s.ignore_files) {
+        for t in s
+            .allow_markers
+            .iter()
+            .chain(&s.ignore_files)
+            .chain(&s.baselines)
+        {
             v.tier(origin, t, "`suppressions`");
         }
     }
