@@ -879,3 +879,70 @@ fn trust_repo_lets_the_repository_suppress_at_every_tier_and_says_so() {
         .to_string();
     assert!(!sast.contains("secret-found"), "{sast}");
 }
+
+#[test]
+fn a_nested_manifest_cannot_carve_a_folder_out_of_a_stricter_artifact() {
+    let f = Fixture::repo();
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: public\ndata: internal\nowner: jane@corp.example\n",
+    );
+    f.write(
+        "tools/.tier.yaml",
+        "version: 1\naudience: me\ndata: none\nowner: jane@corp.example\n",
+    );
+    f.write("tools/keys.py", format!("TOKEN = \"{}\"\n", gh_token(16)));
+    for path in [".", "tools"] {
+        let mut c = f.cmd();
+        c.args(["verify", path, "--format", "json"]);
+        let (code, out, err) = run(c);
+        assert_eq!(code, Some(1), "{path}: {err}");
+        let v = common::json(out.as_bytes());
+        let tools = match v.get("artifacts") {
+            Some(list) => list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["path"].as_str().unwrap().ends_with("tools"))
+                .unwrap()
+                .clone(),
+            None => v.clone(),
+        };
+        assert_eq!(tools["tier"], "T4", "{path}: {tools}");
+        assert_eq!(tools["classification"]["under_classified"], true, "{path}");
+        has(
+            tools["reason"].as_str().unwrap(),
+            &["a nested manifest may not declare a lower tier"],
+        );
+        let sast = tools["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "sast-secret-detection")
+            .unwrap()
+            .to_string();
+        assert!(sast.contains("secret-found"), "{path}: {sast}");
+    }
+    let mut c = f.cmd();
+    c.args(["assess", "tools", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    assert_eq!(v["tier"], "T4", "assess: {v}");
+    assert_eq!(v["classification"]["under_classified"], true);
+    // A nested manifest may declare a stricter tier than its container.
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n",
+    );
+    f.write(
+        "tools/.tier.yaml",
+        "version: 1\naudience: external\ndata: internal\nowner: jane@corp.example\n",
+    );
+    let mut c = f.cmd();
+    c.args(["verify", "tools", "--format", "json"]);
+    let (_, out, err) = run(c);
+    let v = common::json(out.as_bytes());
+    assert_eq!(v["tier"], "T3", "{err}");
+    assert_eq!(v["classification"]["under_classified"], false);
+}

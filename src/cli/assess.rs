@@ -232,13 +232,15 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
     } else {
         class.reason.clone()
     };
-    let decision = TierDecision {
+    let mut decisions = [TierDecision {
         tier: tier.to_string(),
         reason,
         declared: declared.clone(),
         classified: Some(class.tier.clone()),
         under_classified: under,
-    };
+    }];
+    super::verify::bound_by_enclosing(&policy, std::slice::from_ref(&art), &mut decisions);
+    let [decision] = decisions;
     if args.write {
         let target = match &art.manifest {
             Some(m) => m.path.clone(),

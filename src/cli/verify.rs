@@ -111,6 +111,57 @@ pub(crate) fn collect(
     Ok(artifacts)
 }
 
+/// A nested manifest may not declare a tier lower than the artifact that contains it: a
+/// folder declared `me`/`none` inside a public repository would otherwise carve its files
+/// out of the repository's checks. Such an artifact is checked at the containing tier and
+/// reported as under-classified. The container is the nearest other artifact above it, or,
+/// for the topmost, the manifest above it in the same repository.
+pub(crate) fn bound_by_enclosing(
+    policy: &Policy,
+    artifacts: &[Artifact],
+    decisions: &mut [crate::evaluate::TierDecision],
+) {
+    // The manifest above the topmost artifact, when PATH is a folder inside another.
+    let outside: Option<(PathBuf, String)> = artifacts.first().and_then(|top| {
+        if top.root.join(".git").exists() {
+            return None;
+        }
+        let up = find_governing(top.root.parent()?)?;
+        let m = load_manifest(&up, policy).ok()?;
+        let d = decide(policy, &m.manifest, None).ok()?;
+        Some((up.parent()?.to_path_buf(), d.tier))
+    });
+    let mut order: Vec<usize> = (0..artifacts.len()).collect();
+    order.sort_by_key(|&i| artifacts[i].root.components().count());
+    for i in order {
+        let root = &artifacts[i].root;
+        let parent = (0..artifacts.len())
+            .filter(|&j| {
+                j != i && root.starts_with(&artifacts[j].root) && *root != artifacts[j].root
+            })
+            .max_by_key(|&j| artifacts[j].root.components().count());
+        let bound = match parent {
+            Some(j) => Some((artifacts[j].root.clone(), decisions[j].tier.clone())),
+            None => outside
+                .clone()
+                .filter(|(r, _)| root.starts_with(r) && root != r),
+        };
+        let Some((container, tier)) = bound else {
+            continue;
+        };
+        let d = &mut decisions[i];
+        if policy.tier_rank(&d.tier) < policy.tier_rank(&tier) {
+            d.reason = format!(
+                "{}; it lies inside {} ({tier}), and a nested manifest may not declare a lower tier",
+                d.reason,
+                shown(&container)
+            );
+            d.tier = tier;
+            d.under_classified = true;
+        }
+    }
+}
+
 /// The error for answers that do not classify.
 pub(crate) fn unclassified(err: Unclassified, manifest: Option<&Path>) -> ConfigError {
     let file = manifest
@@ -164,10 +215,16 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
         .into());
     }
     let today = today()?;
-    let mut reports: Vec<ArtifactReport> = Vec::new();
+    let mut decisions = Vec::new();
     for art in &artifacts {
-        let decision = decide(&policy, art.manifest(), args.tier.as_deref())
-            .map_err(|e| unclassified(e, art.manifest.as_ref().map(|m| m.path.as_path())))?;
+        decisions.push(
+            decide(&policy, art.manifest(), args.tier.as_deref())
+                .map_err(|e| unclassified(e, art.manifest.as_ref().map(|m| m.path.as_path())))?,
+        );
+    }
+    bound_by_enclosing(&policy, &artifacts, &mut decisions);
+    let mut reports: Vec<ArtifactReport> = Vec::new();
+    for (art, decision) in artifacts.iter().zip(decisions) {
         let display = match &art.only {
             Some(f) => shown(&art.root.join(f)),
             None => shown(&art.root),
