@@ -946,3 +946,80 @@ fn a_nested_manifest_cannot_carve_a_folder_out_of_a_stricter_artifact() {
     assert_eq!(v["tier"], "T3", "{err}");
     assert_eq!(v["classification"]["under_classified"], false);
 }
+
+#[test]
+fn a_requirement_given_twice_in_one_policy_file_is_an_error_even_when_extending() {
+    let f = Fixture::new();
+    let req = "  - id: human-review\n    title: t\n    remediation: r\n    levels: {T1: required, T2: required, T3: required, T4: required}\n    checks:\n      - kind: manifest-field\n        field: owner\n";
+    f.write(
+        "p.yaml",
+        format!("version: 1\nextends: default\nrequirements:\n{req}{req}"),
+    );
+    let mut c = f.cmd();
+    c.args(["policy", "check", "p.yaml"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(
+        &err,
+        &["requirement `human-review` is defined twice", "p.yaml:"],
+    );
+    // Giving a default requirement again once still replaces it.
+    f.write(
+        "p.yaml",
+        format!("version: 1\nextends: default\nrequirements:\n{req}"),
+    );
+    let mut c = f.cmd();
+    c.args(["policy", "check", "p.yaml"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn an_unsupported_policy_version_is_located() {
+    let f = Fixture::new();
+    f.write("p.yaml", "# company policy\nversion: 2\nextends: default\n");
+    let mut c = f.cmd();
+    c.args(["policy", "check", "p.yaml"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(
+        &err,
+        &[
+            "unsupported policy version 2",
+            "p.yaml:2:10",
+            "write `version: 1`",
+        ],
+    );
+}
+
+#[test]
+fn every_report_names_the_policy_files_applied_with_their_digests() {
+    let f = Fixture::repo();
+    f.write(".tier.yaml", MANIFEST);
+    let p = f.write("company.yaml", COMPANY);
+    let mut c = f.cmd();
+    c.args(["verify", ".", "--format", "json", "--policy"])
+        .arg(&p);
+    let (_, out, err) = run(c);
+    let v = common::json(out.as_bytes());
+    let files = v["policy"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}: {err}"));
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files[0]["path"], "<built-in>/policies/default.yaml");
+    assert!(files[1]["path"].as_str().unwrap().ends_with("company.yaml"));
+    for f in files {
+        let d = f["sha256"].as_str().unwrap();
+        assert!(d.starts_with("sha256:") && d.len() == 7 + 64, "{d}");
+    }
+    let mut c = f.cmd();
+    c.args(["verify", "."]).arg("--policy").arg(&p);
+    let (_, out, _) = run(c);
+    has(
+        &out,
+        &[
+            "policy: <built-in>/policies/default.yaml (sha256:",
+            "company.yaml (sha256:",
+        ],
+    );
+}

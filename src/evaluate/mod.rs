@@ -68,6 +68,44 @@ pub struct ArtifactReport {
     pub requirements: Vec<RequirementResult>,
     /// Secrets and personal data found.
     pub findings: Vec<Finding>,
+    /// The policy files applied, in order (the built-in policy first when extended).
+    pub policy: Vec<PolicyFile>,
+}
+
+/// A policy file that was applied, and the digest of its text.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyFile {
+    /// Its path as given (`<built-in>/policies/default.yaml` for the embedded one).
+    pub path: String,
+    /// `sha256:` and the hex digest of its text.
+    pub sha256: String,
+}
+
+impl PolicyFile {
+    /// The files `policy` was read from, in the order they were applied.
+    pub fn of(policy: &Policy) -> Vec<PolicyFile> {
+        use sha2::Digest;
+        policy
+            .sources
+            .iter()
+            .map(|s| PolicyFile {
+                path: s.path.display().to_string(),
+                sha256: format!(
+                    "sha256:{}",
+                    sha2::Sha256::digest(s.text.as_bytes())
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                ),
+            })
+            .collect()
+    }
+
+    /// `path (sha256:1234abcd…)`, for people.
+    pub fn short(&self) -> String {
+        let hex = self.sha256.trim_start_matches("sha256:");
+        format!("{} (sha256:{}…)", self.path, &hex[..hex.len().min(12)])
+    }
 }
 
 /// Evaluates every requirement of `policy` on `artifact` at `decision.tier`.
@@ -119,6 +157,7 @@ pub fn evaluate(
         passed,
         requirements,
         findings,
+        policy: PolicyFile::of(policy),
     };
     // Whatever the repository wrote (file names, commit subjects and authors, manifest
     // values, lines of its files) reaches the report through the evidence: a value a rule

@@ -107,7 +107,13 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
         ($field:ident) => {
             for mut item in over.$field {
                 item.origin = origin;
-                match base.$field.iter_mut().find(|b| b.id.value == item.id.value) {
+                // An id given twice in the same file stays a duplicate (validation reports
+                // it) instead of the second silently replacing the first.
+                match base
+                    .$field
+                    .iter_mut()
+                    .find(|b| b.id.value == item.id.value && b.origin != origin)
+                {
                     Some(slot) => *slot = item,
                     None => base.$field.push(item),
                 }

@@ -28,14 +28,27 @@ fn duplicates<'a>(
 pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
     let mut v = Validator::new(&policy.sources, policy.tier_ids());
     if policy.version != 1 {
-        v.problems.push(Problem {
-            message: format!(
-                "unsupported policy version {}; this tiercheck reads version 1",
-                policy.version
-            ),
-            location: None,
-            source_line: None,
-            help: None,
+        let message = format!(
+            "unsupported policy version {}; this tiercheck reads version 1",
+            policy.version
+        );
+        // `version` is a plain number (not spanned): find its line in the policy's own file.
+        let found = policy.sources.last().and_then(|s| {
+            s.text
+                .lines()
+                .position(|l| l.starts_with("version:"))
+                .map(|i| (s, i + 1))
+        });
+        v.problems.push(match found {
+            Some((s, line)) => {
+                Problem::at(message, &s.path, &s.text, line, 10).help("write `version: 1`")
+            }
+            None => Problem {
+                message,
+                location: None,
+                source_line: None,
+                help: Some("write `version: 1`".into()),
+            },
         });
     }
     if policy.tiers.is_empty() {

@@ -26,6 +26,7 @@ fn artifact(r: &ArtifactReport, with_schema: bool) -> Value {
         "passed": r.passed,
         "requirements": r.requirements,
         "findings": r.findings,
+        "policy": r.policy,
     });
     if let Value::Object(m) = body {
         v.extend(m);

@@ -160,6 +160,14 @@ impl Report for Markdown {
             }
             artifact(&mut md, a);
         }
+        if let Some(r) = reports.first() {
+            let files: Vec<String> = r
+                .policy
+                .iter()
+                .map(|p| format!("`{}`", p.short()))
+                .collect();
+            let _ = writeln!(md, "\nPolicy applied: {}", files.join(", "));
+        }
         out.write_all(md.as_bytes())
     }
 

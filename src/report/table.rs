@@ -156,6 +156,10 @@ impl Report for Table {
                 failed
             )?;
         }
+        if let Some(r) = reports.first() {
+            let files: Vec<String> = r.policy.iter().map(|p| p.short()).collect();
+            writeln!(out, "policy: {}", files.join(", "))?;
+        }
         Ok(())
     }
 
