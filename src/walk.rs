@@ -36,7 +36,8 @@ pub fn builder_excluding(root: &Path, excluded: Vec<PathBuf>) -> WalkBuilder {
 /// symlink can be either in a fresh clone) or is larger than [`MAX_IGNORE_BYTES`]. Only
 /// `stat` is used, which never blocks.
 pub fn hostile_ignore_file(dir: &Path) -> Option<(PathBuf, String)> {
-    IGNORE_FILES.iter().find_map(|name| {
+    // `.git/info/exclude` is read like an ignore file at a repository's top.
+    IGNORE_FILES.iter().chain([&".git/info/exclude"]).find_map(|name| {
         let p = dir.join(name);
         let meta = std::fs::metadata(&p).ok()?;
         if !meta.is_file() {

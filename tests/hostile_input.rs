@@ -1023,3 +1023,58 @@ fn every_report_names_the_policy_files_applied_with_their_digests() {
         ],
     );
 }
+
+#[test]
+fn a_git_config_that_includes_a_fifo_makes_git_evidence_an_error_not_a_hang() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `git` program on this machine");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::write(root.join("a.txt"), "x\n").unwrap();
+    git(&root, "jane", &["init", "-q", "-b", "main"]);
+    git(&root, "jane", &["add", "-A"]);
+    git(&root, "jane", &["commit", "-q", "-m", "init"]);
+    let fifo = root.join(".git/hang");
+    if !mkfifo(&fifo) {
+        return;
+    }
+    let mut config = std::fs::read_to_string(root.join(".git/config")).unwrap();
+    config.push_str("[include]\n\tpath = hang\n");
+    std::fs::write(root.join(".git/config"), config).unwrap();
+    // `.git/info/exclude` as a FIFO too: the walk reads it like an ignore file.
+    std::fs::create_dir_all(root.join(".git/info")).unwrap();
+    let _ = std::fs::remove_file(root.join(".git/info/exclude"));
+    if !mkfifo(&root.join(".git/info/exclude")) {
+        return;
+    }
+    let mut c = common::tiercheck();
+    c.current_dir(&root).args(["scan", "--history", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(2), "{err}");
+    has(&err, &["git config", "hang", "FIFO"]);
+    let mut c = common::tiercheck();
+    c.current_dir(&root)
+        .args(["verify", ".", "--tier", "T4", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    let review = v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "code-review")
+        .unwrap()
+        .to_string();
+    assert!(review.contains("FIFO"), "{review}");
+    let mut c = common::tiercheck();
+    c.current_dir(&root).args(["scan", ".", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    has(&out, &[".git/info/exclude"]);
+}

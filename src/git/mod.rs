@@ -93,8 +93,94 @@ impl Scope {
     }
 }
 
-/// Opens the repository holding `path`.
+/// The largest git config file read while checking its includes.
+const MAX_GIT_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The git folder of the repository holding `path`: the nearest `.git` folder at or above
+/// it, or the folder a `.git` file points at (`gitdir: …`, worktrees and submodules).
+fn git_dir_above(path: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    for dir in abs.ancestors() {
+        let dot = dir.join(".git");
+        let Ok(meta) = std::fs::symlink_metadata(&dot) else {
+            continue;
+        };
+        if meta.is_dir() {
+            return Some(dot);
+        }
+        if meta.is_file() {
+            let text = tiercheck_scan::read::read_regular(&dot, 64 * 1024).ok()?;
+            let text = String::from_utf8_lossy(&text);
+            let target = text.trim().strip_prefix("gitdir:")?.trim().to_string();
+            return Some(dir.join(target));
+        }
+        return None;
+    }
+    None
+}
+
+/// Why the repository's own configuration must not be handed to libgit2, if it must not:
+/// its `config` (or a file it includes, `[include]` or `[includeIf]`, followed to a depth of
+/// eight) is not a regular file or is too large. libgit2 would read a FIFO there forever, so
+/// a checked-out repository could hang every run.
+fn hostile_config(git_dir: &Path) -> Option<String> {
+    fn check(file: &Path, depth: usize) -> Option<String> {
+        let meta = match std::fs::metadata(file) {
+            Ok(m) => m,
+            // A missing include is passed over by git and libgit2 alike.
+            Err(_) => return None,
+        };
+        let bytes = match tiercheck_scan::read::read_regular(file, MAX_GIT_CONFIG_BYTES) {
+            Ok(b) => b,
+            Err(e) if meta.is_file() || !meta.is_dir() => {
+                return Some(format!(
+                    "the git config {} cannot be read safely: {e}",
+                    file.display()
+                ));
+            }
+            Err(_) => return None,
+        };
+        if depth >= 8 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let base = file.parent().unwrap_or(Path::new("."));
+        let mut section = String::new();
+        for line in text.lines() {
+            let l = line.trim();
+            if let Some(rest) = l.strip_prefix('[') {
+                section = rest.to_ascii_lowercase();
+                continue;
+            }
+            if !(section.starts_with("include]") || section.starts_with("includeif")) {
+                continue;
+            }
+            let Some((key, value)) = l.split_once('=') else {
+                continue;
+            };
+            if !key.trim().eq_ignore_ascii_case("path") {
+                continue;
+            }
+            let value = value.trim().trim_matches('"');
+            let target = match value.strip_prefix("~/") {
+                Some(rest) => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(rest))?,
+                None => base.join(value),
+            };
+            if let Some(why) = check(&target, depth + 1) {
+                return Some(why);
+            }
+        }
+        None
+    }
+    check(&git_dir.join("config"), 0)
+}
+
+/// Opens the repository holding `path`. Its own configuration is checked first (see
+/// [`hostile_config`]): a repository whose config would block libgit2 is reported broken.
 pub fn open(path: &Path) -> Result<GitRepo, NoRepo> {
+    if let Some(why) = git_dir_above(path).as_deref().and_then(hostile_config) {
+        return Err(NoRepo::Broken(why));
+    }
     let repo = match Repository::discover(path) {
         Ok(r) => r,
         Err(e) if e.code() == ErrorCode::NotFound => return Err(NoRepo::NotARepo),
