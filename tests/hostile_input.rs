@@ -1078,3 +1078,37 @@ fn a_git_config_that_includes_a_fifo_makes_git_evidence_an_error_not_a_hang() {
     assert_eq!(code, Some(1), "{err}");
     has(&out, &[".git/info/exclude"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_are_scanned_shown_escaped_and_digested() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::repo();
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: me\ndata: none\nowner: jane@corp.example\n",
+    );
+    let tok = gh_token(17);
+    std::fs::create_dir_all(f.path().join(std::ffi::OsStr::from_bytes(b"dir\xfe"))).unwrap();
+    for name in [&b"bad\xff name.py"[..], &b"dir\xfe/x.py"[..]] {
+        std::fs::write(
+            f.path().join(std::ffi::OsStr::from_bytes(name)),
+            format!("T = \"{tok}\"\n"),
+        )
+        .unwrap();
+    }
+    let mut c = f.cmd();
+    c.args(["scan", ".", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, Some(1), "{err}");
+    let v = common::json(out.as_bytes());
+    let paths = v["findings"].to_string();
+    has(&paths, &["bad\\\\xff name.py", "dir\\\\xfe/x.py"]);
+    // The digest reads them too: a review is recorded and counts.
+    let mut c = f.cmd();
+    c.args(["review", ".", "--by", "jane@corp.example", "--kind", "self"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(0), "{err}");
+    let review = signals_at(&f.path(), "T1", "human-review");
+    assert!(review.iter().any(|s| s == "review-current"), "{review:?}");
+}

@@ -41,7 +41,7 @@ pub fn files(artifact: &Artifact) -> Result<(Vec<String>, Vec<String>), String> 
     {
         for path in repo.tracked(&scope)? {
             let rel = scope.relative(&path).to_string();
-            let meta = std::fs::symlink_metadata(artifact.root.join(&rel));
+            let meta = std::fs::symlink_metadata(on_disk(&artifact.root, &rel));
             if meta.is_ok_and(|m| m.is_file()) {
                 set.insert(rel);
             }
@@ -60,6 +60,16 @@ pub fn files(artifact: &Artifact) -> Result<(Vec<String>, Vec<String>), String> 
         .filter(|f| !submodules.iter().any(|s| f == s || crate::git::under(f, s)))
         .collect();
     Ok((files, submodules))
+}
+
+/// Where the file a digest names lies under `root`: its name, or, for a name that is not
+/// UTF-8 (written with `\xNN` escapes), the name those escapes stand for.
+pub fn on_disk(root: &Path, rel: &str) -> std::path::PathBuf {
+    let plain = root.join(rel);
+    if std::fs::symlink_metadata(&plain).is_ok() {
+        return plain;
+    }
+    tiercheck_scan::path_from_display(rel).map_or(plain, |p| root.join(p))
 }
 
 /// The digest of an artifact as it is in the working tree now.
@@ -84,7 +94,7 @@ pub fn compute(root: &Path, files: &[String]) -> Result<String, String> {
     h.update(DOMAIN);
     let mut buf = vec![0u8; 64 * 1024];
     for rel in sorted {
-        let full = root.join(rel);
+        let full = on_disk(root, rel);
         let mut file = std::fs::File::open(&full).map_err(|e| format!("cannot read {rel}: {e}"))?;
         let len = file
             .metadata()

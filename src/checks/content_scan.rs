@@ -227,7 +227,10 @@ fn tracked_but_ignored(ctx: &Ctx<'_>) -> Vec<PathBuf> {
     let walked: std::collections::HashSet<&PathBuf> = ctx.artifact.files().iter().collect();
     tracked
         .iter()
-        .map(|p| PathBuf::from(scope.relative(p)))
+        .map(|p| {
+            let rel = scope.relative(p);
+            tiercheck_scan::path_from_display(rel).unwrap_or_else(|| PathBuf::from(rel))
+        })
         .filter(|rel| !walked.contains(rel))
         // Only what is there to read: a tracked file deleted from the work tree, or a
         // symlink, is not the walk's to report.

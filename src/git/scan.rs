@@ -156,10 +156,7 @@ pub fn staged_matching(
     let mut submodules = Vec::new();
     for d in diff.deltas() {
         let nf = d.new_file();
-        let Some(path) = nf
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-        else {
+        let Some(path) = nf.path_bytes().map(tiercheck_scan::display_bytes) else {
             continue;
         };
         if !limit.contains(&path) || !keep(&path) {
@@ -402,9 +399,9 @@ fn compare_trees(
     seen: &mut dyn FnMut(String, Oid, i32),
 ) -> Result<(), String> {
     for e in new.iter() {
-        let name = String::from_utf8_lossy(e.name_bytes());
+        let name = tiercheck_scan::display_bytes(e.name_bytes());
         let path = if base.is_empty() {
-            name.into_owned()
+            name
         } else {
             format!("{base}/{name}")
         };

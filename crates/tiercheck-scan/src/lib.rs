@@ -64,7 +64,8 @@ pub use decide::ALLOW_MARKER;
 pub use finding::{Finding, fingerprint, redact, sort_findings};
 pub use rule::{Allowlist, Category, Near, Rule, RuleSet};
 pub use tree::{
-    DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_LIMIT, ScanReport, describe_walk_error, display_path,
+    DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_LIMIT, ScanReport, describe_walk_error, display_bytes,
+    display_path, path_from_display,
 };
 
 /// What the unit tests of several modules share: a scanner from rules written in YAML and a

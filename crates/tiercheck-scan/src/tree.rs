@@ -228,13 +228,65 @@ struct ReadBuf {
     scratch: Scratch,
 }
 
-/// A path relative to the scanned root as findings name it: `/` between folders.
+/// A path relative to the scanned root as findings name it: `/` between folders, and each
+/// byte of a name that is not UTF-8 written `\xNN` (so that two such names stay apart and
+/// [`path_from_display`] finds the file again).
 pub fn display_path(rel: &Path) -> String {
-    let s = rel.to_string_lossy();
-    if cfg!(windows) {
-        s.replace('\\', "/")
-    } else {
-        s.into_owned()
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        display_bytes(rel.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        rel.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// Bytes of a path (git's index holds them so) as [`display_path`] writes them.
+pub fn display_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The path [`display_path`] wrote as `shown`, when it holds `\xNN` escapes of bytes that
+/// are not UTF-8; `None` when there is nothing to undo.
+pub fn path_from_display(shown: &str) -> Option<std::path::PathBuf> {
+    if !shown.contains("\\x") {
+        return None;
+    }
+    let b = shown.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && b.get(i + 1) == Some(&b'x')
+            && let Some(v) = b
+                .get(i + 2..i + 4)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Some(std::path::PathBuf::from(std::ffi::OsString::from_vec(out)))
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8(out).ok().map(std::path::PathBuf::from)
     }
 }
 
@@ -303,5 +355,21 @@ mod tests {
         assert_eq!(r.skipped[1], ("bin.dat".to_string(), "binary".to_string()));
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.errors[0].0, "gone.txt");
+    }
+}
+
+#[cfg(all(test, unix))]
+mod display_tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn names_that_are_not_utf8_are_escaped_and_found_again() {
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"dir\xfe/bad\xff name.py"));
+        let shown = display_path(p);
+        assert_eq!(shown, "dir\\xfe/bad\\xff name.py");
+        assert_eq!(path_from_display(&shown).unwrap(), p);
+        assert_eq!(display_path(Path::new("ok/ünï.rs")), "ok/ünï.rs");
+        assert!(path_from_display("ok/ünï.rs").is_none());
     }
 }
