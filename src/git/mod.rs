@@ -246,7 +246,7 @@ impl GitRepo {
         Ok(index
             .iter()
             .filter(|e| e.mode != 0o160000)
-            .map(|e| tiercheck_scan::display_bytes(&e.path))
+            .map(|e| tiercheck_scan::display_bytes(&e.path).into_owned())
             .filter(|p| scope.contains(p))
             .collect())
     }
@@ -259,7 +259,7 @@ impl GitRepo {
         index
             .iter()
             .filter(|e| e.mode == 0o160000)
-            .map(|e| tiercheck_scan::display_bytes(&e.path))
+            .map(|e| tiercheck_scan::display_bytes(&e.path).into_owned())
             .filter(|p| scope.contains(p))
             .collect()
     }

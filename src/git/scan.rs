@@ -156,7 +156,10 @@ pub fn staged_matching(
     let mut submodules = Vec::new();
     for d in diff.deltas() {
         let nf = d.new_file();
-        let Some(path) = nf.path_bytes().map(tiercheck_scan::display_bytes) else {
+        let Some(path) = nf
+            .path_bytes()
+            .map(|p| tiercheck_scan::display_bytes(p).into_owned())
+        else {
             continue;
         };
         if !limit.contains(&path) || !keep(&path) {
@@ -401,7 +404,7 @@ fn compare_trees(
     for e in new.iter() {
         let name = tiercheck_scan::display_bytes(e.name_bytes());
         let path = if base.is_empty() {
-            name
+            name.into_owned()
         } else {
             format!("{base}/{name}")
         };

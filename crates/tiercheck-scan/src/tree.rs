@@ -235,7 +235,7 @@ pub fn display_path(rel: &Path) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        display_bytes(rel.as_os_str().as_bytes())
+        display_bytes(rel.as_os_str().as_bytes()).into_owned()
     }
     #[cfg(not(unix))]
     {
@@ -243,16 +243,20 @@ pub fn display_path(rel: &Path) -> String {
     }
 }
 
-/// Bytes of a path (git's index holds them so) as [`display_path`] writes them.
-pub fn display_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
+/// Bytes of a path (git's index holds them so) as [`display_path`] writes them; UTF-8 (nearly
+/// every name) is borrowed, not copied.
+pub fn display_bytes(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
         out.push_str(chunk.valid());
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02x}"));
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The path [`display_path`] wrote as `shown`, when it holds `\xNN` escapes of bytes that
