@@ -184,11 +184,7 @@ fn redact_problems(c: &mut ConfigError) {
     else {
         return;
     };
-    let hide = |s: &mut String| {
-        if let std::borrow::Cow::Owned(r) = scanner.redact_text(s) {
-            *s = r;
-        }
-    };
+    let hide = |s: &mut String| scanner.redact_in_place(s);
     for p in &mut c.problems {
         hide(&mut p.message);
         if let Some(line) = &mut p.source_line {

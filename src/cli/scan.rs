@@ -288,25 +288,10 @@ fn git_scan(
 /// Hides, in the paths and messages a scan reports, every value a rule would report: a
 /// file named after a token is shown with the token redacted, as its content is.
 fn redact_names(report: &mut ScanReport, scanner: &Scanner) {
-    let hide = |s: &mut String| {
-        if let std::borrow::Cow::Owned(r) = scanner.redact_text(s) {
-            *s = r;
-        }
-    };
-    // Many findings share a file: each distinct path is looked at once.
-    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for f in &mut report.findings {
-        if let Some(r) = seen.get(&f.path) {
-            f.path.clone_from(r);
-            continue;
-        }
-        let before = f.path.clone();
-        hide(&mut f.path);
-        seen.insert(before, f.path.clone());
-    }
+    scanner.redact_paths(&mut report.findings);
     for (p, why) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
-        hide(p);
-        hide(why);
+        scanner.redact_in_place(p);
+        scanner.redact_in_place(why);
     }
 }
 

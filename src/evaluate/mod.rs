@@ -171,11 +171,7 @@ pub fn evaluate(
 /// Replaces every value a rule would report, in the report's repository-derived text, by
 /// its redacted form.
 fn redact_report(report: &mut ArtifactReport, scanner: &tiercheck_scan::Scanner) {
-    let hide = |s: &mut String| {
-        if let std::borrow::Cow::Owned(r) = scanner.redact_text(s) {
-            *s = r;
-        }
-    };
+    let hide = |s: &mut String| scanner.redact_in_place(s);
     hide(&mut report.path);
     hide(&mut report.reason);
     hide(&mut report.classification.reason);
@@ -190,17 +186,7 @@ fn redact_report(report: &mut ArtifactReport, scanner: &tiercheck_scan::Scanner)
             }
         }
     }
-    // Many findings share a file: each distinct path is looked at once.
-    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for f in &mut report.findings {
-        if let Some(r) = seen.get(&f.path) {
-            f.path.clone_from(r);
-            continue;
-        }
-        let before = f.path.clone();
-        hide(&mut f.path);
-        seen.insert(before, f.path.clone());
-    }
+    scanner.redact_paths(&mut report.findings);
 }
 
 fn evaluate_requirement(

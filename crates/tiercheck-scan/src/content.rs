@@ -120,6 +120,28 @@ impl Scanner {
         out.push_str(&text[at..]);
         std::borrow::Cow::Owned(out)
     }
+
+    /// [`Scanner::redact_text`] on a string in place.
+    pub fn redact_in_place(&self, text: &mut String) {
+        if let std::borrow::Cow::Owned(r) = self.redact_text(text) {
+            *text = r;
+        }
+    }
+
+    /// [`Scanner::redact_text`] on the paths of `findings` (a file named after a token is
+    /// shown with it redacted, as its content is); each distinct path is looked at once.
+    pub fn redact_paths(&self, findings: &mut [Finding]) {
+        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for f in findings {
+            if let Some(r) = seen.get(&f.path) {
+                f.path.clone_from(r);
+                continue;
+            }
+            let before = f.path.clone();
+            self.redact_in_place(&mut f.path);
+            seen.insert(before, f.path.clone());
+        }
+    }
 }
 
 /// `bytes` as text, with bytes that are not UTF-8 replaced; valid UTF-8 (nearly every
