@@ -1112,3 +1112,43 @@ fn names_that_are_not_utf8_are_scanned_shown_escaped_and_digested() {
     let review = signals_at(&f.path(), "T1", "human-review");
     assert!(review.iter().any(|s| s == "review-current"), "{review:?}");
 }
+
+#[test]
+fn the_same_input_gives_byte_identical_output_across_runs_and_thread_counts() {
+    let f = Fixture::repo();
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: external\ndata: customer\nowner: jane@corp.example\n",
+    );
+    for i in 0..40u32 {
+        f.write(
+            &format!("src/m{i}/keys.py"),
+            format!(
+                "T = \"{}\"\nmail = 'p{i}@customer.example'\n",
+                gh_token(i + 20)
+            ),
+        );
+    }
+    f.write("CLAUDE.md", format!("token {}\n", gh_token(99)));
+    for args in [
+        vec!["verify", "."],
+        vec!["verify", ".", "--format", "json"],
+        vec!["verify", ".", "--format", "sarif"],
+        vec!["verify", ".", "--format", "markdown"],
+        vec!["verify", ".", "--format", "junit"],
+        vec!["scan", ".", "--format", "json"],
+        vec!["scan", "."],
+    ] {
+        let mut outputs = Vec::new();
+        for threads in ["1", "2", "1", "4"] {
+            let mut c = f.cmd();
+            c.args(&args).env("RAYON_NUM_THREADS", threads);
+            let (_, out, _) = run(c);
+            outputs.push(out);
+        }
+        assert!(!outputs[0].is_empty(), "{args:?}");
+        for o in &outputs[1..] {
+            assert_eq!(o, &outputs[0], "{args:?} differs between runs");
+        }
+    }
+}

@@ -165,6 +165,31 @@ mod tests {
     }
 
     #[test]
+    fn more_exposure_or_more_sensitive_data_never_lowers_the_tier() {
+        // Every pair of answer sets, compared in the policy's own order of answers (from
+        // least to most exposed, least to most sensitive): exhaustive, 900 pairs.
+        let p = crate::policy::load_default().unwrap();
+        let order = |q: &str| p.question(q).unwrap().answer_ids();
+        let (audiences, data) = (order("audience"), order("data"));
+        let rank = |a: &str, d: &str| {
+            let t = classify(&p, &answers(a, d)).unwrap().tier;
+            p.tier_rank(&t).unwrap()
+        };
+        for (ai, a) in audiences.iter().enumerate() {
+            for (di, d) in data.iter().enumerate() {
+                for b in audiences.iter().skip(ai) {
+                    for e in data.iter().skip(di) {
+                        assert!(
+                            rank(a, d) <= rank(b, e),
+                            "({a}, {d}) is stricter than ({b}, {e})"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_combination_of_the_default_policy() {
         let p = crate::policy::load_default().unwrap();
         let datas = [

@@ -156,6 +156,32 @@ fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use crate::test_support::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// A finding's fingerprint (what baselines and code-scanning alerts match on)
+        /// depends on rule, path and value, never on where in the file the value sits;
+        /// its redacted form never shows more than the prefix and two characters.
+        #[test]
+        fn fingerprints_survive_moving_a_finding(
+            before in proptest::collection::vec("[a-z =#]{0,40}", 0..20),
+            after in "[a-z ]{0,20}",
+            seed in 0u8..50,
+        ) {
+            let s = scanner(GH);
+            let t = token(seed);
+            let at_top = scan(&s, &format!("{t}\n"));
+            let moved = scan(&s, &format!("{}\nkey = {t} {after}\n", before.join("\n")));
+            prop_assert_eq!(at_top.len(), 1);
+            prop_assert_eq!(moved.len(), 1);
+            prop_assert_eq!(&at_top[0].fingerprint, &moved[0].fingerprint);
+            prop_assert!(moved[0].redacted.chars().count() <= "ghp_".len() + 2 + 1);
+            let shown = s.redact_text(&format!("x {} y", t)).into_owned();
+            prop_assert!(!shown.contains(&t[6..]), "{}", shown);
+        }
+    }
 
     #[test]
     fn redact_text_hides_every_reported_value_and_keeps_the_rest() {
