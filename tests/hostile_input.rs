@@ -1152,3 +1152,76 @@ fn the_same_input_gives_byte_identical_output_across_runs_and_thread_counts() {
         }
     }
 }
+
+#[test]
+fn corrupt_git_objects_and_index_become_errors_not_hangs() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `git` program on this machine");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::write(root.join("a.txt"), "hello world content\n").unwrap();
+    std::fs::write(
+        root.join(".tier.yaml"),
+        "version: 1\naudience: public\ndata: none\nowner: jane@corp.example\n",
+    )
+    .unwrap();
+    git(&root, "jane", &["init", "-q", "-b", "main"]);
+    git(&root, "jane", &["add", "a.txt"]);
+    git(&root, "jane", &["commit", "-q", "-m", "init"]);
+    let object = |rev: &str| {
+        let out = std::process::Command::new("git")
+            .args(["rev-parse", rev])
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        root.join(".git/objects").join(&id[..2]).join(&id[2..])
+    };
+    let corrupt = |path: &std::path::Path, bytes: &[u8]| {
+        let mut perms = std::fs::metadata(path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(path, perms).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    let blob = object("HEAD:a.txt");
+    let head = std::fs::read(&blob).unwrap();
+    corrupt(&blob, &head[..10]);
+    for args in [
+        vec!["verify", ".", "--format", "json"],
+        vec!["scan", "--history", "."],
+    ] {
+        let mut c = common::tiercheck();
+        c.current_dir(&root).args(&args);
+        let (code, _, err) = run(c);
+        assert!(
+            matches!(code, Some(1 | 2)),
+            "truncated blob, {args:?}: {err}"
+        );
+    }
+    corrupt(&object("HEAD"), b"garbage");
+    for args in [
+        vec!["verify", ".", "--format", "json"],
+        vec!["scan", "--history", "."],
+    ] {
+        let mut c = common::tiercheck();
+        c.current_dir(&root).args(&args);
+        let (code, _, err) = run(c);
+        assert!(
+            matches!(code, Some(1 | 2)),
+            "garbage commit, {args:?}: {err}"
+        );
+    }
+    std::fs::write(root.join(".git/index"), b"bad").unwrap();
+    let mut c = common::tiercheck();
+    c.current_dir(&root)
+        .args(["verify", ".", "--format", "json"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, Some(1), "bad index: {err}");
+}
