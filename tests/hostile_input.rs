@@ -1225,3 +1225,37 @@ fn corrupt_git_objects_and_index_become_errors_not_hangs() {
     let (code, _, err) = run(c);
     assert_eq!(code, Some(1), "bad index: {err}");
 }
+
+#[test]
+fn what_the_repository_hides_where_the_policy_lets_it_is_still_counted_in_the_report() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `git` program on this machine");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::write(
+        root.join(".tier.yaml"),
+        "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app.py"),
+        format!("TOKEN = \"{}\"  # tiercheck:allow\n", gh_token(30)),
+    )
+    .unwrap();
+    std::fs::write(root.join("keys.py"), format!("T = \"{}\"\n", gh_token(31))).unwrap();
+    git(&root, "jane", &["init", "-q", "-b", "main"]);
+    git(&root, "jane", &["add", "-A"]);
+    git(&root, "jane", &["commit", "-q", "-m", "add"]);
+    std::fs::write(root.join(".gitignore"), "keys.py\n").unwrap();
+    // At T2 both count: nothing is found, and the report says what was hidden and where.
+    let t2 = signals_at(&root, "T2", "sast-secret-detection");
+    assert!(!t2.iter().any(|s| s == "secret-found"), "{t2:?}");
+    assert!(t2.iter().any(|s| s == "allow-marker-honoured"), "{t2:?}");
+    assert!(t2.iter().any(|s| s == "ignored-tracked-honoured"), "{t2:?}");
+}

@@ -102,16 +102,17 @@ impl Config {
             .detection
             .suppressions
             .is_none_or(|s| s.ignore_files_at(ctx.tier));
+        // Markers are never honoured by the scan itself: the findings they would hide come
+        // back marked, so that they are counted in the report whether or not they count.
         let opts = ScanOptions {
             category: Some(self.category),
             ignore_values: own_people(m),
-            honour_allow_marker: markers,
+            honour_allow_marker: false,
             ..ScanOptions::default()
         };
         let key = format!(
-            "{}{}{}",
+            "{}{}",
             self.scope.as_str(),
-            if markers { "" } else { "+markers" },
             if ignore_files { "" } else { "+ignored" }
         );
         let mut notes: Vec<Evidence> = Vec::new();
@@ -122,25 +123,40 @@ impl Config {
             }
         } else {
             let mut all: Vec<PathBuf> = ctx.artifact.files().to_vec();
-            if !ignore_files {
-                let hidden = tracked_but_ignored(ctx);
-                let n = match &prompt_globs {
-                    None => hidden.len(),
-                    Some(set) => hidden.iter().filter(|f| set.is_match(f)).count(),
-                };
-                if n > 0 {
-                    notes.push(Evidence::new(
+            let hidden = tracked_but_ignored(ctx);
+            let in_scope: Vec<&PathBuf> = match &prompt_globs {
+                None => hidden.0.iter().collect(),
+                Some(set) => hidden.0.iter().filter(|f| set.is_match(f)).collect(),
+            };
+            let n = in_scope.len();
+            let files_were = format!(
+                "{n} tracked file{} that ignore files leave out",
+                if n == 1 { "" } else { "s" }
+            );
+            if n > 0 && ignore_files {
+                notes.push(
+                    Evidence::new(
                         KIND,
-                        "ignored-tracked-scanned",
+                        "ignored-tracked-honoured",
                         format!(
-                            "{n} tracked file{} that ignore files leave out {} scanned too: at {} the policy does not let ignore files hide committed files",
-                            if n == 1 { "" } else { "s" },
+                            "{files_were} {} not scanned: at {} the policy lets ignore files hide committed files",
                             if n == 1 { "was" } else { "were" },
                             ctx.tier
                         ),
-                    ));
-                }
-                all.extend(hidden);
+                    )
+                    .at(crate::artifact::Artifact::display(in_scope[0]), None),
+                );
+            } else if n > 0 {
+                notes.push(Evidence::new(
+                    KIND,
+                    "ignored-tracked-scanned",
+                    format!(
+                        "{files_were} {} scanned too: at {} the policy does not let ignore files hide committed files",
+                        if n == 1 { "was" } else { "were" },
+                        ctx.tier
+                    ),
+                ));
+                all.extend(hidden.0.iter().cloned());
                 all.sort();
                 all.dedup();
             }
@@ -192,19 +208,45 @@ impl Config {
             }
             _ => None,
         };
-        let mut o = outcome(self, &report, baseline.as_ref());
-        let marked = o.findings.iter().filter(|f| f.marked_allowed).count();
-        if marked > 0 {
+        let marked: Vec<&tiercheck_scan::Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.marked_allowed)
+            .collect();
+        let mut o = if marked.is_empty() {
+            outcome(self, &report, baseline.as_ref())
+        } else if markers {
+            // Honoured: the marked findings do not count, and the report says how many.
+            let first = marked[0];
+            notes.push(
+                Evidence::new(
+                    KIND,
+                    "allow-marker-honoured",
+                    format!(
+                        "{} finding{} hidden by `tiercheck:allow` markers, which the policy honours at {}",
+                        marked.len(),
+                        if marked.len() == 1 { "" } else { "s" },
+                        ctx.tier
+                    ),
+                )
+                .at(first.path.clone(), Some(first.line)),
+            );
+            let mut kept = (*report).clone();
+            kept.findings.retain(|f| !f.marked_allowed);
+            outcome(self, &kept, baseline.as_ref())
+        } else {
             notes.push(Evidence::new(
                 KIND,
                 "allow-marker-ignored",
                 format!(
-                    "{marked} of the findings {} on a line marked `tiercheck:allow`: at {} the policy does not let the markers hide findings",
-                    if marked == 1 { "is" } else { "are" },
+                    "{} of the findings {} on a line marked `tiercheck:allow`: at {} the policy does not let the markers hide findings",
+                    marked.len(),
+                    if marked.len() == 1 { "is" } else { "are" },
                     ctx.tier
                 ),
             ));
-        }
+            outcome(self, &report, baseline.as_ref())
+        };
         o.evidence.extend(notes);
         o
     }
@@ -214,7 +256,16 @@ impl Config {
 /// to the artifact root: a `.gitignore` line or a `.tiercheckignore` naming a committed file
 /// does not hide it where the policy does not let ignore files count. Empty outside a git
 /// working tree.
-fn tracked_but_ignored(ctx: &Ctx<'_>) -> Vec<PathBuf> {
+/// Looked up once per artifact, however many content scans ask.
+fn tracked_but_ignored(ctx: &Ctx<'_>) -> Arc<TrackedIgnored> {
+    ctx.artifact
+        .memo(|| TrackedIgnored(find_tracked_but_ignored(ctx)))
+}
+
+/// Files git tracks that the artifact's walk left out (see [`tracked_but_ignored`]).
+struct TrackedIgnored(Vec<PathBuf>);
+
+fn find_tracked_but_ignored(ctx: &Ctx<'_>) -> Vec<PathBuf> {
     let Ok(repo) = crate::git::open(&ctx.artifact.root) else {
         return Vec::new();
     };
