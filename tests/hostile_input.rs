@@ -870,6 +870,7 @@ fn trust_repo_lets_the_repository_suppress_at_every_tier_and_says_so() {
     let (_, out, err) = run(c);
     has(&err, &["--trust-repo", "count at every tier"]);
     let v = common::json(out.as_bytes());
+    assert_eq!(v["trust_repo"], true, "the report says so too");
     let sast = v["requirements"]
         .as_array()
         .unwrap()

@@ -202,6 +202,7 @@ fn redact_problems(c: &mut ConfigError) {
 pub(crate) fn trust_repo(policy: &mut Policy) {
     policy.suppressions = None;
     policy.waivers = None;
+    policy.trust_repo = true;
     eprintln!(
         "note: --trust-repo: the repository's allow markers, ignore files, baseline and waivers count at every tier"
     );

@@ -70,6 +70,9 @@ pub struct ArtifactReport {
     pub findings: Vec<Finding>,
     /// The policy files applied, in order (the built-in policy first when extended).
     pub policy: Vec<PolicyFile>,
+    /// Whether `--trust-repo` lifted the policy's limits on what the repository may
+    /// suppress or waive.
+    pub trust_repo: bool,
 }
 
 /// A policy file that was applied, and the digest of its text.
@@ -158,6 +161,7 @@ pub fn evaluate(
         requirements,
         findings,
         policy: PolicyFile::of(policy),
+        trust_repo: policy.trust_repo,
     };
     // Whatever the repository wrote (file names, commit subjects and authors, manifest
     // values, lines of its files) reaches the report through the evidence: a value a rule

@@ -104,6 +104,10 @@ pub struct Policy {
     /// Values and paths no rule reports.
     #[serde(default)]
     pub allowlist: AllowlistDef,
+    /// `--trust-repo`: the limits of `suppressions` and `waivers` were lifted for this run,
+    /// which every report then says.
+    #[serde(skip)]
+    pub trust_repo: bool,
     /// Which loaded file `prompt_files` came from.
     #[serde(skip)]
     pub prompt_files_origin: usize,

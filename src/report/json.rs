@@ -27,6 +27,7 @@ fn artifact(r: &ArtifactReport, with_schema: bool) -> Value {
         "requirements": r.requirements,
         "findings": r.findings,
         "policy": r.policy,
+        "trust_repo": r.trust_repo,
     });
     if let Value::Object(m) = body {
         v.extend(m);

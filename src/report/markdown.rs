@@ -167,6 +167,12 @@ impl Report for Markdown {
                 .map(|p| format!("`{}`", p.short()))
                 .collect();
             let _ = writeln!(md, "\nPolicy applied: {}", files.join(", "));
+            if r.trust_repo {
+                let _ = writeln!(
+                    md,
+                    "\n**`--trust-repo`**: the repository's allow markers, ignore files, baseline and waivers counted at every tier."
+                );
+            }
         }
         out.write_all(md.as_bytes())
     }

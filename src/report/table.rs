@@ -159,6 +159,12 @@ impl Report for Table {
         if let Some(r) = reports.first() {
             let files: Vec<String> = r.policy.iter().map(|p| p.short()).collect();
             writeln!(out, "policy: {}", files.join(", "))?;
+            if r.trust_repo {
+                writeln!(
+                    out,
+                    "--trust-repo: the repository's allow markers, ignore files, baseline and waivers counted at every tier"
+                )?;
+            }
         }
         Ok(())
     }
