@@ -54,20 +54,13 @@ pub struct Suppressions {
     pub baselines: Vec<Sp<String>>,
 }
 
-impl Suppressions {
-    /// Whether the markers count at `tier`.
-    pub fn allow_markers_at(&self, tier: &str) -> bool {
-        self.allow_markers.iter().any(|t| t.value == tier)
-    }
-
-    /// Whether the manifest's baseline counts at `tier`.
-    pub fn baselines_at(&self, tier: &str) -> bool {
-        self.baselines.iter().any(|t| t.value == tier)
-    }
-
-    /// Whether ignore files may hide tracked files at `tier`.
-    pub fn ignore_files_at(&self, tier: &str) -> bool {
-        self.ignore_files.iter().any(|t| t.value == tier)
+impl Detection<'_> {
+    /// Whether what the repository wrote of one kind (`pick`: the markers, the ignore files
+    /// or the baseline) may hide findings at `tier`; at every tier when the policy has no
+    /// `suppressions`.
+    pub fn lets(&self, tier: &str, pick: fn(&Suppressions) -> &[Sp<String>]) -> bool {
+        self.suppressions
+            .is_none_or(|s| pick(s).iter().any(|t| t.value == tier))
     }
 }
 

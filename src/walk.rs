@@ -64,36 +64,28 @@ pub fn hostile_ignore_file(dir: &Path) -> Option<(PathBuf, String)> {
 /// file above the root is read and the root's own are not either: everything is walked.
 pub fn guarded(root: &Path, excluded: Vec<PathBuf>) -> (WalkBuilder, Refused) {
     let refused: Refused = Arc::default();
-    let mut b = WalkBuilder::new(root);
-    b.hidden(false)
-        .git_ignore(true)
-        .git_exclude(true)
-        .git_global(false)
-        .require_git(false)
-        .follow_links(false)
-        .add_custom_ignore_filename(IGNORE_FILE);
     let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let reads_ignore_files = match abs.ancestors().find_map(hostile_ignore_file) {
-        None => true,
-        Some(bad) => {
-            // A walker that reads no ignore file at all (not even `.tiercheckignore`).
-            let mut plain = WalkBuilder::new(root);
-            plain
-                .hidden(false)
-                .git_ignore(false)
-                .ignore(false)
-                .git_exclude(false)
-                .git_global(false)
-                .parents(false)
-                .follow_links(false);
-            b = plain;
-            refused.lock().unwrap_or_else(|p| p.into_inner()).push((
-            bad.0,
+    let above = abs.ancestors().find_map(hostile_ignore_file);
+    // With a hostile ignore file at the root or above, the walk reads none at all.
+    let reads_ignore_files = above.is_none();
+    if let Some((path, _)) = above {
+        refused.lock().unwrap_or_else(|p| p.into_inner()).push((
+            path,
             "the ignore file is not a regular file or too large; no ignore file was read for this walk".into(),
         ));
-            false
-        }
-    };
+    }
+    let mut b = WalkBuilder::new(root);
+    b.hidden(false)
+        .git_ignore(reads_ignore_files)
+        .git_exclude(reads_ignore_files)
+        .ignore(reads_ignore_files)
+        .parents(reads_ignore_files)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(false);
+    if reads_ignore_files {
+        b.add_custom_ignore_filename(IGNORE_FILE);
+    }
     let sink = refused.clone();
     b.filter_entry(move |e| {
         if e.file_name() == ".git" || excluded.iter().any(|x| x == e.path()) {

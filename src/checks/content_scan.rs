@@ -94,14 +94,8 @@ impl Config {
         };
         let m = ctx.artifact.manifest();
         // What the repository wrote to hide findings counts only where the policy says.
-        let markers = ctx
-            .detection
-            .suppressions
-            .is_none_or(|s| s.allow_markers_at(ctx.tier));
-        let ignore_files = ctx
-            .detection
-            .suppressions
-            .is_none_or(|s| s.ignore_files_at(ctx.tier));
+        let markers = ctx.detection.lets(ctx.tier, |s| &s.allow_markers);
+        let ignore_files = ctx.detection.lets(ctx.tier, |s| &s.ignore_files);
         // Markers are never honoured by the scan itself: the findings they would hide come
         // back marked, so that they are counted in the report whether or not they count.
         let opts = ScanOptions {
@@ -174,10 +168,7 @@ impl Config {
                 report
             })
         };
-        let baselines = ctx
-            .detection
-            .suppressions
-            .is_none_or(|s| s.baselines_at(ctx.tier));
+        let baselines = ctx.detection.lets(ctx.tier, |s| &s.baselines);
         let baseline = match (&ctx.artifact.manifest, &m.baseline) {
             (Some(_), Some(b)) if !b.value.trim().is_empty() && !baselines => {
                 notes.push(
