@@ -161,12 +161,33 @@ impl<R: Report> Report for Escaped<R> {
             escape_in_place(&mut r.path);
             escape_in_place(&mut r.reason);
             escape_in_place(&mut r.classification.reason);
-            if let Some(m) = &mut r.manifest {
-                escape_in_place(m);
+            escape_in_place(&mut r.tier);
+            escape_in_place(&mut r.tier_name);
+            escape_in_place(&mut r.classification.tier);
+            for t in [
+                &mut r.manifest,
+                &mut r.classification.declared,
+                &mut r.classification.classified,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                escape_in_place(t);
+            }
+            for p in &mut r.policy {
+                escape_in_place(&mut p.path);
+                escape_in_place(&mut p.sha256);
             }
             for req in &mut r.requirements {
+                escape_in_place(&mut req.id);
+                escape_in_place(&mut req.title);
+                if let Some(t) = &mut req.remediation {
+                    escape_in_place(t);
+                }
                 for e in &mut req.evidence {
                     escape_in_place(&mut e.message);
+                    escape_in_place(&mut e.check);
+                    escape_in_place(&mut e.signal);
                     if let Some(p) = &mut e.path {
                         escape_in_place(p);
                     }
@@ -174,6 +195,8 @@ impl<R: Report> Report for Escaped<R> {
             }
             for f in &mut r.findings {
                 escape_in_place(&mut f.path);
+                escape_in_place(&mut f.rule_id);
+                escape_in_place(&mut f.redacted);
             }
         }
         self.0.artifacts(&reports, out)
@@ -183,6 +206,8 @@ impl<R: Report> Report for Escaped<R> {
         let mut report = scan.report.clone();
         for f in &mut report.findings {
             escape_in_place(&mut f.path);
+            escape_in_place(&mut f.rule_id);
+            escape_in_place(&mut f.redacted);
         }
         for (p, why) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
             escape_in_place(p);

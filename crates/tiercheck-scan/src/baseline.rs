@@ -62,14 +62,18 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Self, String> {
         let bytes = crate::read::read_regular(path, MAX_BASELINE_BYTES)
             .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| format!("baseline {} is not valid UTF-8", path.display()))?;
-        let b: Baseline = serde_json::from_str(&text)
-            .map_err(|e| format!("baseline {} is not valid: {e}", path.display()))?;
+        Self::parse(&bytes, &path.display().to_string())
+    }
+
+    /// Parses a baseline's bytes; `name` names it in messages.
+    pub fn parse(bytes: &[u8], name: &str) -> Result<Self, String> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| format!("baseline {name} is not valid UTF-8"))?;
+        let b: Baseline =
+            serde_json::from_str(text).map_err(|e| format!("baseline {name} is not valid: {e}"))?;
         if b.version != BASELINE_VERSION {
             return Err(format!(
-                "baseline {} has version {}; this tiercheck reads version {BASELINE_VERSION}",
-                path.display(),
+                "baseline {name} has version {}; this tiercheck reads version {BASELINE_VERSION}",
                 b.version
             ));
         }
