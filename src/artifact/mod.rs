@@ -34,7 +34,9 @@ pub struct Artifact {
     files: OnceLock<Walked>,
     digest: OnceLock<Result<digest::ArtifactDigest, String>>,
     /// What the layers above computed once for this artifact, by type.
-    memo: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    memo: Memo,
+    /// What they computed once for every artifact of this run.
+    run: Arc<Memo>,
     /// Scan results shared by the requirements that scan this artifact.
     pub scans: ScanCache,
     /// `verify --staged`: content scans read the staged blobs instead of the working tree.
@@ -47,6 +49,37 @@ struct Walked {
     files: Vec<PathBuf>,
     /// Paths the walk could not read (relative to the root) and why.
     errors: Vec<(String, String)>,
+}
+
+/// Values computed once, by type.
+#[derive(Debug, Default)]
+pub struct Memo(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl Memo {
+    /// The value of type `T`, built by `build` the first time it is asked for.
+    pub fn get<T: Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> Arc<T> {
+        let key = TypeId::of::<T>();
+        let known = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(v) = known.and_then(|v| v.downcast::<T>().ok()) {
+            return v;
+        }
+        // Built without the lock held, so that `build` may ask for other values; when two
+        // threads race, the first value stored is the one every caller gets.
+        let built = Arc::new(build());
+        let stored = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_insert_with(|| built.clone())
+            .clone();
+        stored.downcast::<T>().unwrap_or(built)
+    }
 }
 
 static EMPTY_MANIFEST: OnceLock<Manifest> = OnceLock::new();
@@ -79,6 +112,7 @@ impl Artifact {
             files: OnceLock::new(),
             digest: OnceLock::new(),
             memo: Default::default(),
+            run: Default::default(),
             scans: Default::default(),
             staged: false,
         }
@@ -144,27 +178,21 @@ impl Artifact {
     /// dependency manifests found) is built once. A `T` is one thing per artifact; wrap a
     /// common type in a type of its own.
     pub fn memo<T: Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> Arc<T> {
-        let key = TypeId::of::<T>();
-        let known = self
-            .memo
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(v) = known.and_then(|v| v.downcast::<T>().ok()) {
-            return v;
-        }
-        // Built without the lock held, so that `build` may ask for other values; when two
-        // threads race, the first value stored is the one every caller gets.
-        let built = Arc::new(build());
-        let stored = self
-            .memo
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key)
-            .or_insert_with(|| built.clone())
-            .clone();
-        stored.downcast::<T>().unwrap_or(built)
+        self.memo.get(build)
+    }
+
+    /// Like [`Artifact::memo`], but shared by every artifact of one run
+    /// ([`Artifact::sharing`]): what does not depend on the artifact, such as a listing of the
+    /// repository root that every nested artifact of a monorepo looks at.
+    pub fn run_memo<T: Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> Arc<T> {
+        self.run.get(build)
+    }
+
+    /// This artifact, sharing [`Artifact::run_memo`] with the others of `run`.
+    pub fn sharing(mut self, run: &Arc<Memo>) -> Self {
+        self.run = run.clone();
+        self.scans.share(run.get(scans::ScannerCell::default));
+        self
     }
 
     /// The repository paths this artifact covers in `repo`, when it lies inside its working

@@ -10,9 +10,14 @@ use tiercheck_scan::{Category, RuleSet, ScanReport, Scanner};
 /// Scan results of one artifact, keyed on scope and category.
 #[derive(Default)]
 pub struct ScanCache {
-    scanner: OnceLock<Result<Arc<Scanner>, String>>,
+    /// The compiled rules; shared by the artifacts of one run (see [`ScanCache::share`]).
+    scanner: Arc<ScannerCell>,
     results: Mutex<HashMap<(String, Category), Arc<ScanReport>>>,
 }
+
+/// Where the compiled scanner is kept once built.
+#[derive(Default)]
+pub struct ScannerCell(OnceLock<Result<Arc<Scanner>, String>>);
 
 impl std::fmt::Debug for ScanCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -25,8 +30,14 @@ impl ScanCache {
     /// the policy's).
     pub fn scanner(&self, rules: &RuleSet) -> Result<Arc<Scanner>, String> {
         self.scanner
+            .0
             .get_or_init(|| Scanner::new(rules).map(Arc::new).map_err(|e| e.to_string()))
             .clone()
+    }
+
+    /// Compiles the rules in `cell`, shared with the other artifacts that use it.
+    pub fn share(&mut self, cell: Arc<ScannerCell>) {
+        self.scanner = cell;
     }
 
     /// The result for (`scope`, `category`), computed by `scan` the first time only.

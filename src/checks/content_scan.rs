@@ -111,7 +111,7 @@ impl Config {
         );
         let mut notes: Vec<Evidence> = Vec::new();
         let report = if ctx.artifact.staged {
-            match staged_report(ctx, prompt_globs.as_ref(), &scanner, &opts) {
+            match staged_report(ctx, prompt_globs.as_deref(), &scanner, &opts) {
                 Ok(r) => Arc::new(r),
                 Err(o) => return o,
             }

@@ -54,11 +54,11 @@ impl Found {
 }
 
 /// The policy's `vendored` globs.
-pub(super) fn vendored(ctx: &Ctx<'_>) -> GlobSet {
+pub(super) fn vendored(ctx: &Ctx<'_>) -> std::sync::Arc<GlobSet> {
     ctx.detection
         .vendored
         .and_then(|g| super::file_exists::glob_set(g, false).ok())
-        .unwrap_or_else(GlobSet::empty)
+        .unwrap_or_else(|| std::sync::Arc::new(GlobSet::empty()))
 }
 
 /// Manifests of the artifact, found once and shared with `ci-tests` and
@@ -66,7 +66,7 @@ pub(super) fn vendored(ctx: &Ctx<'_>) -> GlobSet {
 pub fn found(ctx: &Ctx<'_>) -> std::sync::Arc<Found> {
     ctx.artifact.memo(|| {
         let vendored = vendored(ctx);
-        let sets: Vec<Option<GlobSet>> = ctx
+        let sets: Vec<Option<std::sync::Arc<GlobSet>>> = ctx
             .detection
             .ecosystems
             .iter()

@@ -2,7 +2,9 @@
 //! such as CODEOWNERS or LICENSE often live at the repository root of a monorepo rather than
 //! beside a nested manifest, so the repository root is searched too.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
@@ -34,15 +36,36 @@ fn yes() -> bool {
     true
 }
 
-/// Builds a glob set from policy globs (validated earlier).
+/// Builds a glob set from policy globs (validated earlier). Sets are built once per process
+/// and shared: a monorepo's hundreds of artifacts run the same checks with the same globs.
 pub(crate) fn glob_set(
     globs: &[Sp<String>],
     case_sensitive: bool,
-) -> Result<GlobSet, globset::Error> {
+) -> Result<Arc<GlobSet>, globset::Error> {
+    type Key = (Vec<String>, bool);
+    type Built = Result<Arc<GlobSet>, globset::Error>;
+    static BUILT: OnceLock<Mutex<HashMap<Key, Built>>> = OnceLock::new();
+    let key: Key = (
+        globs.iter().map(|g| g.value.clone()).collect(),
+        case_sensitive,
+    );
+    let built = BUILT.get_or_init(Default::default);
+    if let Some(known) = built.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return known.clone();
+    }
+    let set = build_glob_set(&key.0, case_sensitive).map(Arc::new);
+    built
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, set.clone());
+    set
+}
+
+fn build_glob_set(globs: &[String], case_sensitive: bool) -> Result<GlobSet, globset::Error> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
         b.add(
-            GlobBuilder::new(&g.value)
+            GlobBuilder::new(g)
                 .case_insensitive(!case_sensitive)
                 .literal_separator(true)
                 .build()?,
@@ -99,12 +122,11 @@ impl Config {
                 .map(|g| g.value.matches('/').count() + 1)
                 .max()
                 .unwrap_or(1);
-            let mut hits: Vec<PathBuf> = crate::walk::builder(repo)
-                .max_depth(Some(depth))
-                .build()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-                .filter_map(|e| e.path().strip_prefix(repo).ok().map(Path::to_path_buf))
+            // The repository root's listing, shared by the artifacts of one run.
+            let listed = super::ci::listing(ctx.artifact, repo, depth, false);
+            let mut hits: Vec<&PathBuf> = listed
+                .iter()
+                .map(|(rel, _, _)| rel)
                 .filter(|rel| set.is_match(rel))
                 .collect();
             hits.sort();

@@ -70,12 +70,25 @@ pub(crate) fn collect(
         Vec::new()
     };
     let mut artifacts = Vec::new();
+    let run = std::sync::Arc::new(crate::artifact::Memo::default());
     let mut problems: Vec<Problem> = Vec::new();
+    // Only the outermost nested folders: a folder below one of them is excluded with it, and
+    // listing every one made each artifact's work grow with the whole monorepo's manifests.
     let nested_dirs = |under: &Path, list: &[PathBuf]| -> Vec<PathBuf> {
-        list.iter()
+        let inside: std::collections::BTreeSet<&Path> = list
+            .iter()
             .filter_map(|m| m.parent())
             .filter(|d| d.starts_with(under) && *d != under)
-            .map(Path::to_path_buf)
+            .collect();
+        inside
+            .iter()
+            .filter(|d| {
+                !d.ancestors()
+                    .skip(1)
+                    .take_while(|a| *a != under)
+                    .any(|a| inside.contains(a))
+            })
+            .map(|d| d.to_path_buf())
             .collect()
     };
     if let Some(g) = &governing {
@@ -87,18 +100,16 @@ pub(crate) fn collect(
             find_nested(&root)
         };
         match load_manifest(g, policy) {
-            Ok(m) => artifacts.push(Artifact::new(
-                &root,
-                Some(m),
-                nested_dirs(&root, &all_nested),
-            )),
+            Ok(m) => artifacts
+                .push(Artifact::new(&root, Some(m), nested_dirs(&root, &all_nested)).sharing(&run)),
             Err(e) => problems.extend(e.problems),
         }
     }
     for m in &nested {
         let dir = m.parent().unwrap_or(&abs).to_path_buf();
         match load_manifest(m, policy) {
-            Ok(lm) => artifacts.push(Artifact::new(&dir, Some(lm), nested_dirs(&dir, &nested))),
+            Ok(lm) => artifacts
+                .push(Artifact::new(&dir, Some(lm), nested_dirs(&dir, &nested)).sharing(&run)),
             Err(e) => problems.extend(e.problems),
         }
     }

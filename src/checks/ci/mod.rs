@@ -9,8 +9,9 @@
 pub mod parse;
 mod tools;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use globset::GlobSet;
 
@@ -276,35 +277,67 @@ fn walk_bases(artifact: &Artifact, depth: usize, follow: bool, with_artifact: bo
     }
     let mut out = Vec::new();
     for (base, prefix) in bases {
-        let mut files: Vec<Found> = crate::walk::builder(&base)
-            .max_depth(Some(depth))
-            .follow_links(follow)
-            .build()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-            .filter_map(|e| {
-                let rel = e.path().strip_prefix(&base).ok()?.to_path_buf();
-                let canonical = std::fs::canonicalize(e.path()).ok()?;
-                let outside = (!canonical.starts_with(&fence)).then(|| {
-                    format!(
-                        "{prefix}{} is reached through a symlink that leaves the repository; not read",
-                        Artifact::display(&rel)
-                    )
-                });
-                Some(Found {
-                    shown: format!("{prefix}{}", Artifact::display(&rel)),
-                    rel,
-                    abs: e.path().to_path_buf(),
-                    canonical,
-                    outside,
-                })
-            })
-            .collect();
-        files.sort_by(|a, b| a.rel.cmp(&b.rel));
-        out.extend(files);
+        let listed = listing(artifact, &base, depth, follow);
+        out.extend(listed.iter().map(|(rel, abs, canonical)| {
+            let outside = (!canonical.starts_with(&fence)).then(|| {
+                format!(
+                    "{prefix}{} is reached through a symlink that leaves the repository; not read",
+                    Artifact::display(rel)
+                )
+            });
+            Found {
+                shown: format!("{prefix}{}", Artifact::display(rel)),
+                rel: rel.clone(),
+                abs: abs.clone(),
+                canonical: canonical.clone(),
+                outside,
+            }
+        }));
     }
     out
 }
+
+/// The files up to `depth` below `base` (relative, as walked, canonical), sorted by relative
+/// path. Listed once per run: the nested artifacts of a monorepo all look at the same
+/// repository root, and walking it again for each made their number count twice.
+pub(crate) fn listing(
+    artifact: &Artifact,
+    base: &Path,
+    depth: usize,
+    follow: bool,
+) -> Arc<Vec<(PathBuf, PathBuf, PathBuf)>> {
+    let key = (base.to_path_buf(), depth, follow);
+    let cache = artifact.run_memo(Listings::default);
+    let cache = &cache.0;
+    if let Some(known) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return known.clone();
+    }
+    let mut files: Vec<(PathBuf, PathBuf, PathBuf)> = crate::walk::builder(base)
+        .max_depth(Some(depth))
+        .follow_links(follow)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(base).ok()?.to_path_buf();
+            let canonical = std::fs::canonicalize(e.path()).ok()?;
+            Some((rel, e.path().to_path_buf(), canonical))
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let files = Arc::new(files);
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, files.clone());
+    files
+}
+
+type Listed = Arc<Vec<(PathBuf, PathBuf, PathBuf)>>;
+
+/// Folder listings of one run, by (folder, depth, whether links are followed).
+#[derive(Default)]
+struct Listings(Mutex<HashMap<(PathBuf, usize, bool), Listed>>);
 
 /// Files of the artifact matching `set` (outside the policy's `vendored` trees: installed
 /// packages carry their own configuration), then those of the repository root (up to the
