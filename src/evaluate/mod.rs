@@ -185,6 +185,8 @@ fn redact_report(report: &mut ArtifactReport, scanner: &tiercheck_scan::Scanner)
     for r in &mut report.requirements {
         for e in &mut r.evidence {
             hide(&mut e.message);
+            // A signal may carry a name from the repository (`mcp-server:<name>`).
+            hide(&mut e.signal);
             if let Some(p) = &mut e.path {
                 hide(p);
             }

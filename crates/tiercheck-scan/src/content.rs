@@ -99,7 +99,11 @@ impl Scanner {
         if text.is_empty() {
             return std::borrow::Cow::Borrowed(text);
         }
-        let spans = self.scan_text_spans("", text, &ScanOptions::default(), &mut Hits::default());
+        // A terminal escape sequence is not text: `ESC[2J` before a token must not glue its
+        // final letter to the token and hide it from rules that want a word boundary.
+        let masked = mask_escapes(text);
+        let spans =
+            self.scan_text_spans("", &masked, &ScanOptions::default(), &mut Hits::default());
         if spans.is_empty() {
             return std::borrow::Cow::Borrowed(text);
         }
@@ -142,6 +146,42 @@ impl Scanner {
             seen.insert(before, f.path.clone());
         }
     }
+}
+
+/// `text` with each terminal escape sequence (ESC, then a CSI's `[`, parameters and final
+/// byte, or one other character) turned into spaces of the same length, so that byte
+/// offsets in the result are offsets in `text`. Only ASCII bytes are replaced.
+fn mask_escapes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\u{1b}') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != 0x1b {
+            i += 1;
+            continue;
+        }
+        bytes[i] = b' ';
+        i += 1;
+        if i < bytes.len() && bytes[i] == b'[' {
+            bytes[i] = b' ';
+            i += 1;
+            while i < bytes.len() && (0x20..=0x3f).contains(&bytes[i]) {
+                bytes[i] = b' ';
+                i += 1;
+            }
+            if i < bytes.len() && (0x40..=0x7e).contains(&bytes[i]) {
+                bytes[i] = b' ';
+                i += 1;
+            }
+        } else if i < bytes.len() && bytes[i].is_ascii() {
+            bytes[i] = b' ';
+            i += 1;
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII, so the text is still UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_string()))
 }
 
 /// `bytes` as text, with bytes that are not UTF-8 replaced; valid UTF-8 (nearly every
@@ -204,5 +244,23 @@ mod tests {
             std::borrow::Cow::Borrowed(_)
         ));
         assert_eq!(s.redact_text(""), "");
+    }
+
+    #[test]
+    fn redact_text_sees_a_token_behind_a_terminal_escape() {
+        let s = scanner(GH);
+        let t = token(3);
+        for text in [
+            format!("evil\n\u{1b}[2J{t}.env"),
+            format!("\u{1b}[1;31m{t}\u{1b}[0m"),
+            format!("\u{1b}M{t}"),
+        ] {
+            let out = s.redact_text(&text);
+            assert!(!out.contains(&t[6..]), "{out:?}");
+            assert!(
+                out.contains('\u{1b}'),
+                "the escape itself is left for the output to show"
+            );
+        }
     }
 }
