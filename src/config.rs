@@ -206,10 +206,7 @@ impl<'a> Validator<'a> {
         // Parsing finds every syntax error; compiling all of a policy's regexes here would
         // cost more than everything else `tiercheck matrix` does (the checks compile them
         // when they run).
-        if let Err(e) = regex_syntax::Parser::new().parse(&value.value) {
-            let first = e.to_string();
-            let detail = first.lines().last().unwrap_or("").trim();
-            let detail = detail.strip_prefix("error: ").unwrap_or(detail).to_string();
+        if let Err(detail) = tiercheck_scan::rule::check_plain_regex(&value.value) {
             self.error_str(origin, value, format!("invalid regex in {owner}: {detail}"));
         }
     }

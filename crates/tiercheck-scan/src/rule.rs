@@ -145,7 +145,7 @@ pub fn keyword_is_exact(keyword: &str) -> bool {
 /// Checks a rule's regex syntax as the scanner reads it (ASCII first, then Unicode)
 /// without compiling it; the error is the one line saying what is wrong.
 pub fn check_rule_regex(pattern: &str) -> Result<(), String> {
-    parse_regex(pattern, false, false).or_else(|_| parse_regex(pattern, true, false))
+    parse_rule_regex(pattern, false).or_else(|_| parse_rule_regex(pattern, true))
 }
 
 /// Checks an allowlist regex's syntax without compiling it (the scanner compiles it the
@@ -174,20 +174,78 @@ pub fn ignores_case(pattern: &str) -> bool {
 }
 
 /// Parses a regex in ASCII or Unicode mode, for text (`utf8`) or bytes.
+/// The largest counted repetition a regex may use (`x{1000}`): larger counts make
+/// the compiled automaton huge and can never be needed for a token's shape.
+pub const MAX_REPEAT: u32 = 1000;
+
+/// The longest match a rule can have: the scanner runs a rule's regex only on the text
+/// around a keyword or a value-shaped run, so a rule whose shortest match is longer can
+/// never report anything.
+pub const MAX_RULE_MATCH: usize = crate::search::WINDOW_BEFORE + crate::search::WINDOW_AFTER;
+
+/// Checks a regex that is not a rule's (an allowlist, a CI command, a file-contains pattern)
+/// as the `regex` crate reads it, with the same bound on counted repetitions.
+pub fn check_plain_regex(pattern: &str) -> Result<(), String> {
+    parse_regex(pattern, true, true)
+}
+
 fn parse_regex(pattern: &str, unicode: bool, utf8: bool) -> Result<(), String> {
-    regex_syntax::ParserBuilder::new()
+    let hir = regex_syntax::ParserBuilder::new()
         .unicode(unicode)
         .utf8(utf8)
         .build()
         .parse(pattern)
-        .map(|_| ())
         .map_err(|e| {
             // The crate's message spans several lines with a drawing of the pattern;
             // keep the last line, which says what is wrong.
             let text = e.to_string();
             let last = text.lines().last().unwrap_or("").trim();
             last.strip_prefix("error: ").unwrap_or(last).to_string()
-        })
+        })?;
+    if let Some(n) = largest_repeat(&hir).filter(|n| *n > MAX_REPEAT) {
+        return Err(format!(
+            "a repetition of {n} is more than the {MAX_REPEAT} a regex may use"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a rule's regex and that it can match within the text the scanner gives it.
+fn parse_rule_regex(pattern: &str, unicode: bool) -> Result<(), String> {
+    parse_regex(pattern, unicode, false)?;
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(unicode)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| e.to_string())?;
+    match hir.properties().minimum_len() {
+        Some(n) if n > MAX_RULE_MATCH => Err(format!(
+            "its shortest match is {n} bytes, longer than the {MAX_RULE_MATCH} bytes the scanner reads around a keyword: it can never match"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The largest bound of a counted repetition in `hir` (`x{n}`, `x{n,m}`), if any.
+fn largest_repeat(hir: &regex_syntax::hir::Hir) -> Option<u32> {
+    use regex_syntax::hir::HirKind;
+    // An explicit stack: a deeply nested pattern must not overflow this one.
+    let mut stack = vec![hir];
+    let mut largest: Option<u32> = None;
+    while let Some(h) = stack.pop() {
+        match h.kind() {
+            HirKind::Repetition(r) => {
+                let n = r.max.unwrap_or(r.min);
+                largest = Some(largest.map_or(n, |l| l.max(n)));
+                stack.push(&r.sub);
+            }
+            HirKind::Capture(c) => stack.push(&c.sub),
+            HirKind::Concat(v) | HirKind::Alternation(v) => stack.extend(v.iter()),
+            _ => {}
+        }
+    }
+    largest
 }
 
 #[cfg(test)]
@@ -208,6 +266,12 @@ mod tests {
         assert!(check_rule_regex(r"\bghp_[A-Za-z0-9]{36}").is_ok());
         // Byte patterns that are not UTF-8 are fine for rules, not for allowlists.
         assert!(check_rule_regex(r"(?-u:\xff)").is_ok());
+        let e = check_rule_regex("abc{100000}").unwrap_err();
+        assert!(e.contains("repetition of 100000"), "{e}");
+        let e = check_rule_regex("a{900}b{900}c{900}d{900}e{900}f{900}").unwrap_err();
+        assert!(e.contains("never match"), "{e}");
+        assert!(check_plain_regex("(x{5000})+").is_err());
+        assert!(check_plain_regex("x{2,1000}").is_ok());
         assert!(check_allow_regex(r"(?-u:\xff)").is_err());
         assert!(keyword_is_exact("AKIA") && !keyword_is_exact("ghp_"));
     }

@@ -9,9 +9,9 @@ use crate::prefilter::Hits;
 use crate::runs::holds_all;
 
 /// A regex runs on the hit's line, but never more than this many bytes before the hit…
-const WINDOW_BEFORE: usize = 512;
+pub(crate) const WINDOW_BEFORE: usize = 512;
 /// …nor after it, so a 50 MB minified line costs linear time.
-const WINDOW_AFTER: usize = 4 * 1024;
+pub(crate) const WINDOW_AFTER: usize = 4 * 1024;
 
 /// How much of a file one prefilter search covers: its hits are handled before the next
 /// part is searched.

@@ -71,6 +71,15 @@ impl Scanner {
                                 self.scan_regular(e.path(), shown, opts, &mut buf)
                             })
                         }
+                        // A FIFO, socket or device is never opened (a FIFO would block the
+                        // scan): it is reported as skipped, so that nothing is passed over
+                        // silently.
+                        Ok(rel) => e.file_type().and_then(special_kind).map(|kind| {
+                            FileResult::Skipped(
+                                display_path(rel),
+                                format!("{kind}, not a regular file"),
+                            )
+                        }),
                         _ => None,
                     },
                     // A folder that cannot be read: reported, and the walk goes on.
@@ -322,6 +331,26 @@ fn error_path(e: &ignore::Error) -> Option<&Path> {
         ignore::Error::Partial(errs) => errs.iter().find_map(error_path),
         _ => None,
     }
+}
+
+/// What kind of special file `t` is (a FIFO, a socket, a device), or `None` for a regular
+/// file, a folder or a symlink.
+fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a FIFO");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return Some("a device");
+        }
+    }
+    let _ = t;
+    None
 }
 
 #[cfg(test)]
