@@ -34,6 +34,9 @@ pub struct Detection<'a> {
     /// At which tiers what the repository wrote may hide findings from `verify`; `None`:
     /// at every tier.
     pub suppressions: Option<&'a Suppressions>,
+    /// Which evidence of who reviewed counts at which tier, and the allowed signers that
+    /// prove it; `None`: every claim counts and nothing can be proven.
+    pub signatures: Option<&'a Signatures>,
 }
 
 /// At which tiers what the checked repository wrote may leave findings out of `verify`'s
@@ -54,7 +57,49 @@ pub struct Suppressions {
     pub baselines: Vec<Sp<String>>,
 }
 
+/// Who reviewed is either proven (an SSH signature by a key the company's allowed-signers
+/// list holds for that person) or claimed (a name in a manifest, a `Reviewed-by:` trailer, a
+/// merge message: text the checked repository wrote). This says at which tiers a claim
+/// counts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signatures {
+    /// git's `allowed_signers` file, relative to the policy file that names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_signers: Option<Sp<String>>,
+    /// Tier ids at which a review entry without a valid signature counts.
+    #[serde(default)]
+    pub unsigned_reviews: Vec<Sp<String>>,
+    /// Tier ids at which commit trailers and merge messages count as code review.
+    #[serde(default)]
+    pub claims: Vec<Sp<String>>,
+    /// The list `allowed_signers` names, read when the policy is loaded.
+    #[serde(skip)]
+    pub signers: Option<std::sync::Arc<crate::signers::AllowedSigners>>,
+    /// Which loaded policy file gave this section.
+    #[serde(skip)]
+    pub origin: usize,
+}
+
 impl Detection<'_> {
+    /// The company's allowed signers, when the policy names them.
+    pub fn signers(&self) -> Option<&crate::signers::AllowedSigners> {
+        self.signatures.and_then(|s| s.signers.as_deref())
+    }
+
+    /// Whether an unsigned review entry counts at `tier` (at every tier when the policy has
+    /// no `signatures`).
+    pub fn counts_unsigned_reviews(&self, tier: &str) -> bool {
+        self.signatures
+            .is_none_or(|s| s.unsigned_reviews.iter().any(|t| t.value == tier))
+    }
+
+    /// Whether trailers and merge messages count as code review at `tier`.
+    pub fn counts_claims(&self, tier: &str) -> bool {
+        self.signatures
+            .is_none_or(|s| s.claims.iter().any(|t| t.value == tier))
+    }
+
     /// Whether what the repository wrote of one kind (`pick`: the markers, the ignore files
     /// or the baseline) may hide findings at `tier`; at every tier when the policy has no
     /// `suppressions`.

@@ -20,4 +20,5 @@ pub mod git;
 pub mod manifest;
 pub mod policy;
 pub mod report;
+pub mod signers;
 pub mod walk;

@@ -176,7 +176,7 @@ fn review_then_edit_names_the_changed_files() {
     assert!(out.contains("commit  "), "{out}");
     let (status, ev) = req(&f.verify(), "human-review");
     assert_eq!(status, "pass", "{ev:?}");
-    assert_eq!(signals(&ev), ["review-current"]);
+    assert_eq!(signals(&ev), ["review-current", "review-unsigned"]);
     let again = f.review("Alice@corp.example", "self");
     assert!(again.contains("already recorded"), "{again}");
     let text = std::fs::read_to_string(f.root.join(".tier.yaml")).unwrap();
@@ -330,7 +330,7 @@ fn engineering_review_entry_counts_and_its_rules() {
     f.review("bob@eng.example", "engineering");
     let (status, ev) = req(&f.verify(), "code-review");
     assert_eq!(status, "pass", "{ev:?}");
-    assert_eq!(signals(&ev), ["engineering-review"]);
+    assert_eq!(signals(&ev), ["engineering-review", "review-unsigned"]);
 
     // Stale once the code changes.
     f.write("export.py", "print('v2')\n");

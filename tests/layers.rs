@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "git",
     "manifest",
     "detection",
+    "signers",
     "config",
     "walk",
     "error",

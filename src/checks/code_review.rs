@@ -170,10 +170,18 @@ impl Config {
             };
             let e = at_review(Evidence::new(KIND, signal, message), r);
             if ok == Some(true) {
-                return Ok(Verdict {
-                    reviewed: Some(true),
-                    evidence: vec![e],
-                });
+                // Who reviewed is proven by a signature, or a claim the policy counts here.
+                let standing = super::signed::standing(ctx, KIND, r);
+                let proof = at_review(standing.evidence, r);
+                if standing.counts {
+                    return Ok(Verdict {
+                        reviewed: Some(true),
+                        evidence: vec![e, proof],
+                    });
+                }
+                evidence.push(e);
+                evidence.push(proof);
+                continue;
             }
             if ok.is_none() {
                 reviewed = None;
@@ -270,14 +278,48 @@ impl Config {
             Err(why) => return (cannot("git-error", why), Some(walk)),
         };
         let mut unreviewed = 0;
+        let claims_count = ctx.detection.counts_claims(ctx.tier);
         for t in walk.touches.iter().take(MAX_LISTED) {
             let id = short(t.id);
+            let proof = match &t.coverage {
+                Coverage::Unreviewed { .. } => None,
+                c => commit_proof(ctx, &repo, t, c),
+            };
+            let resting = match &proof {
+                Some(p) => format!(
+                    "; proven: signed by {} with key {}",
+                    p.principal, p.fingerprint
+                ),
+                None => {
+                    " (a claim the commit's author can write: no signature by an allowed signer)"
+                        .to_string()
+                }
+            };
+            if proof.is_none()
+                && !matches!(t.coverage, Coverage::Unreviewed { .. })
+                && !claims_count
+            {
+                unreviewed += 1;
+                evidence.push(Evidence::new(
+                    KIND,
+                    "review-claim-refused",
+                    format!(
+                        "{id} \"{}\" by {}: its review is only claimed (a trailer or merge message), and at {} the policy counts only commits signed by an allowed signer (`signatures.claims`)",
+                        t.summary, t.author, ctx.tier
+                    ),
+                ));
+                continue;
+            }
             let e = match &t.coverage {
                 Coverage::Trailers(by) => Evidence::new(
                     KIND,
-                    "commit-reviewed",
+                    if proof.is_some() {
+                        "commit-review-signed"
+                    } else {
+                        "commit-reviewed"
+                    },
                     format!(
-                        "{id} \"{}\" by {}: reviewed by {}",
+                        "{id} \"{}\" by {}: reviewed by {}{resting}",
                         t.summary,
                         t.author,
                         by.join(", ")
@@ -292,9 +334,13 @@ impl Config {
                     };
                     Evidence::new(
                         KIND,
-                        "merged-request",
+                        if proof.is_some() {
+                            "merged-request-signed"
+                        } else {
+                            "merged-request"
+                        },
                         format!(
-                            "{id} \"{}\" merged a reviewed request ({matched}){brought}",
+                            "{id} \"{}\" merged a reviewed request ({matched}){brought}{resting}",
                             t.summary
                         ),
                     )
@@ -403,5 +449,40 @@ impl Config {
         }
         evidence.append(&mut notes);
         (Verdict { reviewed, evidence }, Some(walk))
+    }
+}
+
+/// A signature that proves a commit's review claim: the commit (for trailers) or the merge
+/// commit (for a merged request) is signed by a key the policy's allowed signers hold for
+/// someone other than the authors of the reviewed changes, and, for trailers, for one of
+/// the reviewers they name.
+fn commit_proof(
+    ctx: &Ctx<'_>,
+    repo: &crate::git::GitRepo,
+    t: &crate::git::history::Touch,
+    coverage: &Coverage,
+) -> Option<crate::signers::Signer> {
+    let signers = ctx.detection.signers()?;
+    let (sig, data) = repo.ssh_signature(t.id)?;
+    let verify = |who: Option<&str>| {
+        signers
+            .verify(who, crate::signers::GIT_NAMESPACE, &data, &sig, None)
+            .ok()
+    };
+    match coverage {
+        // The commit is signed by one of the reviewers its trailers name, not its author.
+        Coverage::Trailers(by) => by
+            .iter()
+            .map(|b| identity(b))
+            .filter(|b| *b != identity(&t.author))
+            .find_map(|b| verify(Some(&b))),
+        // The merge is signed by a named person who wrote none of the changes merged.
+        Coverage::Merged { merged, .. } => verify(None).filter(|s| {
+            let who = identity(&s.principal);
+            !merged.is_empty()
+                && !who.contains(['*', '?'])
+                && merged.iter().all(|(_, author)| identity(author) != who)
+        }),
+        Coverage::Unreviewed { .. } => None,
     }
 }

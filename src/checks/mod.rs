@@ -19,6 +19,7 @@ mod manifest_field;
 mod mcp_servers;
 mod review_attestation;
 mod sast;
+mod signed;
 mod workflow_hygiene;
 
 use serde::{Deserialize, Serialize};

@@ -118,8 +118,15 @@ impl Config {
             .as_ref()
             .map(|p| format!(" by {p}"))
             .unwrap_or_default();
-        if let Some(r) = by_person.iter().find(|r| r.digest.value == digest.value) {
-            let mut ev = vec![at_review(
+        // Reviews of the current content, the latest first; the first that counts (signed,
+        // or unsigned where the policy counts claims) passes.
+        let mut refused: Vec<Evidence> = Vec::new();
+        for r in by_person
+            .iter()
+            .rev()
+            .filter(|r| r.digest.value == digest.value)
+        {
+            let current = at_review(
                 Evidence::new(
                     KIND,
                     "review-current",
@@ -133,11 +140,26 @@ impl Config {
                     ),
                 ),
                 r,
-            )];
-            ev.append(&mut notes);
+            );
+            let standing = super::signed::standing(ctx, KIND, r);
+            let proof = at_review(standing.evidence, r);
+            if standing.counts {
+                let mut ev = vec![current, proof];
+                ev.append(&mut notes);
+                return Outcome {
+                    status: Status::Pass,
+                    evidence: ev,
+                    findings: Vec::new(),
+                };
+            }
+            refused.push(current);
+            refused.push(proof);
+        }
+        if !refused.is_empty() {
+            refused.append(&mut notes);
             return Outcome {
-                status: Status::Pass,
-                evidence: ev,
+                status: Status::Fail,
+                evidence: refused,
                 findings: Vec::new(),
             };
         }

@@ -12,6 +12,7 @@ use super::{PolicyArg, existing, shown, today};
 use crate::artifact::Artifact;
 use crate::error::ConfigError;
 use crate::manifest::{self, edit, find_governing, find_nested};
+use crate::signers;
 
 /// `--kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,6 +48,18 @@ pub struct ReviewArgs {
     /// A note to keep with the review.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Sign the review with this SSH private key (an OpenSSH key file, as `ssh-keygen`
+    /// writes them); `verify` checks the signature against the company policy's allowed
+    /// signers. A key with a passphrase reads it from TIERCHECK_KEY_PASSPHRASE or asks.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Attach a signature made elsewhere, such as with a key in an agent or on a token:
+    /// `ssh-keygen -Y sign -n tiercheck-review -f KEY` over what `--print-message` prints.
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub signature: Option<PathBuf>,
+    /// Print the message a signature of this review covers, and record nothing.
+    #[arg(long, conflicts_with_all = ["key", "signature"])]
+    pub print_message: bool,
     #[command(flatten)]
     pub policy: PolicyArg,
 }
@@ -95,10 +108,19 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         Err(crate::git::NoRepo::NotARepo) => None,
         Err(e) => return Err(ConfigError::plain(e.to_string()).into()),
     };
+    let date = today()?.format("%Y-%m-%d").to_string();
+    let message = signers::review_message(&digest.value, args.kind.as_str(), by, &date);
+    if args.print_message {
+        write!(out, "{message}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let signature = sign(args, &message)?;
     if let Some(same) = art.manifest().reviews.iter().find(|r| {
         r.kind_name() == args.kind.as_str()
             && crate::detection::identity(&r.by.value) == crate::detection::identity(by)
             && r.digest.value == digest.value
+            // A signed review replaces nothing, but is not refused for an unsigned twin.
+            && (signature.is_none() || r.signature.is_some())
     }) {
         writeln!(
             out,
@@ -111,7 +133,6 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let date = today()?.format("%Y-%m-%d").to_string();
     let mut entry: Vec<(&str, String)> = vec![
         ("by", edit::scalar(by)),
         ("kind", args.kind.as_str().to_string()),
@@ -128,6 +149,9 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         .filter(|n| !n.is_empty())
     {
         entry.push(("note", serde_json::to_string(n)?));
+    }
+    if let Some(signed) = &signature {
+        entry.push(("signature", edit::scalar(&signed.body)));
     }
     let new_text = edit::append_review(&text, &entry).map_err(|why| {
         ConfigError::plain(format!(
@@ -176,8 +200,139 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     if let Some(n) = &args.note {
         writeln!(out, "  note    {}", n.trim())?;
     }
+    if let Some(signed) = &signature {
+        writeln!(out, "  signed  with key {}", signed.fingerprint)?;
+        allowed_note(&policy, by, signed, out)?;
+    }
     for s in &digest.submodules {
         writeln!(out, "  note: submodule {s} is not covered by the digest")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A signature made for this review.
+struct Signed {
+    /// The base64 body, as the manifest keeps it.
+    body: String,
+    fingerprint: String,
+    /// The signer's public key, in `authorized_keys` form.
+    public: String,
+}
+
+/// Signs `message` with `--key`, or checks the signature `--signature` gives; `None` when
+/// neither was asked for.
+fn sign(args: &ReviewArgs, message: &str) -> anyhow::Result<Option<Signed>> {
+    const MAX: u64 = 64 * 1024;
+    let read = |path: &Path, what: &str| -> Result<String, ConfigError> {
+        let bytes = tiercheck_scan::read::read_regular(path, MAX).map_err(|e| {
+            ConfigError::plain(format!("{what} {} cannot be read: {e}", path.display()))
+        })?;
+        String::from_utf8(bytes)
+            .map_err(|_| ConfigError::plain(format!("{what} {} is not text", path.display())))
+    };
+    let sig = if let Some(path) = &args.key {
+        let text = read(path, "the key")?;
+        let mut key = ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|e| {
+            ConfigError::plain(format!(
+                "{} is not an OpenSSH private key ({e}); give the private key file, such as ~/.ssh/id_ed25519, not its .pub",
+                path.display()
+            ))
+        })?;
+        if key.is_encrypted() {
+            let pass = passphrase(path)?;
+            key = key.decrypt(pass.as_bytes()).map_err(|_| {
+                ConfigError::plain(format!("wrong passphrase for {}", path.display()))
+            })?;
+        }
+        key.sign(
+            signers::REVIEW_NAMESPACE,
+            ssh_key::HashAlg::Sha512,
+            message.as_bytes(),
+        )
+        .map_err(|e| ConfigError::plain(format!("cannot sign with {}: {e}", path.display())))?
+    } else if let Some(path) = &args.signature {
+        let text = read(path, "the signature")?;
+        signers::decode_signature(&text)
+            .map_err(|e| ConfigError::plain(format!("{}: {e}", path.display())))?
+    } else {
+        return Ok(None);
+    };
+    let public = ssh_key::PublicKey::new(sig.public_key().clone(), "");
+    if sig.namespace() != signers::REVIEW_NAMESPACE
+        || public
+            .verify(signers::REVIEW_NAMESPACE, message.as_bytes(), &sig)
+            .is_err()
+    {
+        return Err(ConfigError::plain(format!(
+            "the signature does not cover this review (namespace `{}`); make it over what `tiercheck review --print-message` prints, with `-n {}`",
+            sig.namespace(),
+            signers::REVIEW_NAMESPACE
+        ))
+        .into());
+    }
+    let pem = sig
+        .to_pem(ssh_key::LineEnding::LF)
+        .map_err(|e| ConfigError::plain(format!("cannot encode the signature: {e}")))?;
+    Ok(Some(Signed {
+        body: signers::body_of(&pem),
+        fingerprint: public.fingerprint(ssh_key::HashAlg::Sha256).to_string(),
+        public: public.to_openssh().unwrap_or_default(),
+    }))
+}
+
+/// The passphrase of an encrypted key: TIERCHECK_KEY_PASSPHRASE, or asked on a terminal.
+fn passphrase(path: &Path) -> Result<String, ConfigError> {
+    if let Ok(p) = std::env::var("TIERCHECK_KEY_PASSPHRASE") {
+        return Ok(p);
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(ConfigError::plain(format!(
+            "{} has a passphrase; set TIERCHECK_KEY_PASSPHRASE, or run this on a terminal to be asked",
+            path.display()
+        )));
+    }
+    inquire::Password::new(&format!("Passphrase for {}:", path.display()))
+        .without_confirmation()
+        .prompt()
+        .map_err(|e| ConfigError::plain(format!("no passphrase: {e}")))
+}
+
+/// Says whether the company's allowed signers hold the key for `by`, and if not, the line
+/// to send to whoever keeps that list.
+fn allowed_note(
+    policy: &crate::policy::Policy,
+    by: &str,
+    signed: &Signed,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let line = format!(
+        "{by} namespaces=\"{},{}\" {}",
+        signers::REVIEW_NAMESPACE,
+        signers::GIT_NAMESPACE,
+        signed.public
+    );
+    let list = policy
+        .signatures
+        .as_ref()
+        .and_then(|s| s.signers.as_deref());
+    match list {
+        Some(list) => {
+            let key = ssh_key::PublicKey::from_openssh(&signed.public);
+            let listed = key
+                .map_err(|e| e.to_string())
+                .and_then(|k| list.allows(Some(by), signers::REVIEW_NAMESPACE, &k, None));
+            match listed {
+                Ok(_) => writeln!(out, "  the key is on the allowed signers ({})", list.path),
+                Err(why) => writeln!(
+                    out,
+                    "  note: {why}; until it is, this review counts only where the policy counts unsigned reviews.\n  Send this line to whoever keeps {}:\n    {line}",
+                    list.path
+                ),
+            }
+        }
+        None => writeln!(
+            out,
+            "  note: the policy names no allowed signers, so verify cannot check this signature yet.\n  A company policy lists them (`signatures: {{allowed_signers: FILE}}`); the line for this key:\n    {line}"
+        ),
+    }
 }

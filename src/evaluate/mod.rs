@@ -106,8 +106,13 @@ impl PolicyFile {
 
     /// `path (sha256:1234abcd…)`, for people.
     pub fn short(&self) -> String {
-        let hex = self.sha256.trim_start_matches("sha256:");
-        format!("{} (sha256:{}…)", self.path, &hex[..hex.len().min(12)])
+        let hex: String = self
+            .sha256
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect();
+        format!("{} (sha256:{hex}…)", self.path)
     }
 }
 

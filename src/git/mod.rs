@@ -232,6 +232,16 @@ impl GitRepo {
         self.repo.is_shallow()
     }
 
+    /// A commit's SSH signature (armored) and the bytes it signs, when the commit is signed
+    /// with an SSH key (`gpg.format = ssh`); `None` when unsigned or signed another way.
+    pub fn ssh_signature(&self, id: git2::Oid) -> Option<(String, Vec<u8>)> {
+        let (sig, data) = self.repo.extract_signature(&id, None).ok()?;
+        let sig = std::str::from_utf8(&sig).ok()?.to_string();
+        sig.trim_start()
+            .starts_with("-----BEGIN SSH SIGNATURE-----")
+            .then(|| (sig, data.to_vec()))
+    }
+
     /// Whether HEAD is detached (points at a commit, not a branch).
     pub fn head_detached(&self) -> bool {
         self.repo.head_detached().unwrap_or(false)

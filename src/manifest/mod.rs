@@ -43,6 +43,10 @@ pub struct Review {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The reviewer's SSH signature over what the review says (digest, kind, reviewer and
+    /// date; see `signers::review_message`), its base64 body on one line or in PEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Sp<String>>,
 }
 
 impl Review {

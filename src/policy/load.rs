@@ -94,7 +94,46 @@ pub fn load_text(text: &str, path: &Path) -> Result<Policy, ConfigError> {
         }
     };
     super::validate::validate(&policy)?;
+    let mut policy = policy;
+    load_signers(&mut policy)?;
     Ok(policy)
+}
+
+/// Reads the allowed-signers file the policy names, relative to the policy file that names
+/// it; a file that cannot be read is an error located at the policy's field.
+fn load_signers(policy: &mut Policy) -> Result<(), ConfigError> {
+    let Some(sig) = &mut policy.signatures else {
+        return Ok(());
+    };
+    let Some(name) = &sig.allowed_signers else {
+        return Ok(());
+    };
+    let Some(source) = policy.sources.get(sig.origin) else {
+        return Ok(());
+    };
+    let base = source.path.parent().unwrap_or(Path::new("."));
+    let path = base.join(&name.value);
+    if let Err(e) = std::fs::symlink_metadata(&path) {
+        return Err(ConfigError {
+            problems: vec![
+                Problem::at(
+                    format!(
+                        "allowed signers file {} cannot be read: {e}",
+                        path.display()
+                    ),
+                    &source.path,
+                    &source.text,
+                    name.referenced.line() as usize,
+                    name.referenced.column() as usize,
+                )
+                .help("the path is relative to this policy file; the file is in git's allowed_signers format"),
+            ],
+        });
+    }
+    sig.signers = Some(std::sync::Arc::new(crate::signers::AllowedSigners::load(
+        &path,
+    )?));
+    Ok(())
 }
 
 /// Replaces items of `base` with those of `over` that share their id, and appends new ones.
@@ -135,6 +174,10 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
     }
     if over.suppressions.is_some() {
         base.suppressions = over.suppressions;
+    }
+    if let Some(mut sig) = over.signatures {
+        sig.origin = origin;
+        base.signatures = Some(sig);
     }
     if over.vendored.is_some() {
         base.vendored = over.vendored;

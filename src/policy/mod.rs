@@ -21,7 +21,7 @@ use tiercheck_scan::RuleSet;
 use crate::checks::CheckSpec;
 use crate::config::{Source, Sp};
 use crate::detection::{
-    AiTools, CiFileDef, Detection, EcosystemDef, Engineers, Suppressions, ToolDef,
+    AiTools, CiFileDef, Detection, EcosystemDef, Engineers, Signatures, Suppressions, ToolDef,
 };
 
 /// How much a requirement matters at a tier.
@@ -78,6 +78,9 @@ pub struct Policy {
     /// What a manifest's waivers may do; absent: any waiver counts until it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waivers: Option<WaiverRules>,
+    /// Signed reviews and commits: the allowed signers, and at which tiers claims count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<Signatures>,
     /// Where CI and hook configuration lives and how to read it.
     #[serde(default)]
     pub ci_files: Vec<CiFileDef>,
@@ -282,6 +285,7 @@ impl Policy {
             prompt_files: self.prompt_files.as_deref().unwrap_or_default(),
             rules,
             suppressions: self.suppressions.as_ref(),
+            signatures: self.signatures.as_ref(),
         }
     }
 

@@ -203,6 +203,11 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             v.tier(origin, t, "`suppressions`");
         }
     }
+    if let Some(s) = &policy.signatures {
+        for t in s.unsigned_reviews.iter().chain(&s.claims) {
+            v.tier(s.origin, t, "`signatures`");
+        }
+    }
     if let Some(w) = &policy.waivers {
         // The waiver rules come from the last file that gave them.
         let origin = policy.sources.len() - 1;
