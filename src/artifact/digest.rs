@@ -230,4 +230,44 @@ mod tests {
         write(dir.path(), "out/result.csv", "1,2\n");
         assert_eq!(d1, digest_of(dir.path(), vec![]));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// The digest is a function of the artifact's files alone: the order they were
+        /// written or listed in does not change it, nor does anything in the manifest.
+        #[test]
+        fn the_digest_ignores_file_order_and_the_manifest(
+            files in proptest::collection::btree_map(
+                "(d/)?[a-z]{1,6}\\.txt",
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48),
+                1..8,
+            ),
+            manifest in "[ -~]{0,60}",
+            rotate in 0usize..8,
+        ) {
+            let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let mut order: Vec<(&String, &Vec<u8>)> = files.iter().collect();
+            for (rel, body) in &order {
+                let p = one.path().join(rel.as_str());
+                fs::create_dir_all(p.parent().unwrap()).unwrap();
+                fs::write(p, body).unwrap();
+            }
+            let n = order.len();
+            order.rotate_left(rotate % n);
+            order.reverse();
+            for (rel, body) in &order {
+                let p = two.path().join(rel.as_str());
+                fs::create_dir_all(p.parent().unwrap()).unwrap();
+                fs::write(p, body).unwrap();
+            }
+            let a = digest_of(one.path(), vec![]);
+            write(two.path(), MANIFEST_FILE, &manifest);
+            let b = digest_of(two.path(), vec![]);
+            proptest::prop_assert_eq!(&a.value, &b.value);
+            proptest::prop_assert_eq!(a.files.len(), files.len());
+            let listed: Vec<String> = order.iter().map(|(r, _)| r.to_string()).collect();
+            proptest::prop_assert_eq!(compute(one.path(), &listed).unwrap(), a.value);
+        }
+    }
 }
