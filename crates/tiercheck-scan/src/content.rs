@@ -109,7 +109,25 @@ impl Scanner {
         }
         let mut ranges: Vec<(std::ops::Range<usize>, String)> =
             spans.into_iter().map(|(r, f)| (r, f.redacted)).collect();
+        // A value found once is hidden wherever else it occurs in the text, even where no
+        // rule would report it there (a second copy in a trailing comment, say).
+        let mut values: Vec<(std::ops::Range<usize>, String)> = ranges.clone();
+        values.sort_by(|a, b| text[a.0.clone()].cmp(&text[b.0.clone()]));
+        values.dedup_by(|a, b| text[a.0.clone()] == text[b.0.clone()]);
+        for (r, shown) in values {
+            let value = &text.as_bytes()[r];
+            if value.len() < 4 {
+                continue;
+            }
+            for at in memchr::memmem::find_iter(text.as_bytes(), value) {
+                let again = at..at + value.len();
+                if text.is_char_boundary(again.start) && text.is_char_boundary(again.end) {
+                    ranges.push((again, shown.clone()));
+                }
+            }
+        }
         ranges.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+        ranges.dedup_by(|a, b| a.0 == b.0);
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for (r, shown) in ranges {
@@ -262,5 +280,16 @@ mod tests {
                 "the escape itself is left for the output to show"
             );
         }
+    }
+
+    #[test]
+    fn redact_text_hides_every_copy_of_a_found_value() {
+        let s = scanner(GH);
+        let t = token(4);
+        // The second copy sits where the rule would not report it (glued to a word).
+        let text = format!("key {t} and again x{t}y");
+        let out = s.redact_text(&text);
+        assert_eq!(out.matches(&t[6..]).count(), 0, "{out}");
+        assert!(out.starts_with("key ghp_"), "{out}");
     }
 }
