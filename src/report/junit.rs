@@ -217,7 +217,11 @@ fn requirement_case(a: &ArtifactReport, r: &RequirementResult) -> Case {
         Status::Skip if r.level == Level::NotRequired => {
             Verdict::Skipped(format!("not required at {}", a.tier))
         }
-        Status::Skip => Verdict::Skipped(super::status_word(r).into()),
+        Status::Skip => match r.evidence.iter().find(|e| e.signal == "waived") {
+            // Who approved the waiver and until when, not just "waived".
+            Some(w) => Verdict::Skipped(format!("waived: {}", w.message)),
+            None => Verdict::Skipped(super::status_word(r).into()),
+        },
         Status::Warn => Verdict::Note(format!(
             "warning (recommended, not met): {}",
             details(a, r).trim_end()

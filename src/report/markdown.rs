@@ -125,6 +125,24 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
         }
         md.push_str("\n</details>\n");
     }
+    let through = super::let_through(a);
+    if !through.is_empty() {
+        md.push_str("\n#### Let through by the policy (waived, suppressed or only claimed)\n\n");
+        for (id, e) in &through {
+            let at = e
+                .path
+                .as_deref()
+                .map(|p| format!(" {}", code(&location(&join_path(&a.path, p), e.line))))
+                .unwrap_or_default();
+            let _ = writeln!(
+                md,
+                "- {}{at}: {} ({})",
+                code(id),
+                cell(&e.message),
+                code(&e.signal)
+            );
+        }
+    }
     if !a.findings.is_empty() {
         let _ = writeln!(md, "\n#### Findings ({})\n", a.findings.len());
         findings_table(md, &a.findings, &a.path);

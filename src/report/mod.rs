@@ -254,6 +254,59 @@ fn unmet(r: &RequirementResult) -> bool {
     matches!(r.status, Status::Fail | Status::Error | Status::Warn)
 }
 
+/// Evidence of what the checked repository was allowed to leave out or claim (waivers,
+/// honoured `tiercheck:allow` markers and ignore files, unsigned reviews and review claims
+/// the policy counted), so that every format lists it for a reviewer even when the
+/// requirement passed.
+const LET_THROUGH: [&str; 6] = [
+    "waived",
+    "allow-marker-honoured",
+    "ignored-tracked-honoured",
+    "review-unsigned",
+    "commit-reviewed",
+    "merged-request",
+];
+
+/// (requirement id, evidence) of every such item in `r`, in requirement order. Reviewed
+/// commits and merges whose review is only claimed are summed up in one item per
+/// requirement (a long history would otherwise list each).
+pub(crate) fn let_through(r: &ArtifactReport) -> Vec<(&str, Evidence)> {
+    let mut out = Vec::new();
+    for q in &r.requirements {
+        if q.status == Status::Skip && !q.evidence.iter().any(|e| e.signal == "waived") {
+            continue;
+        }
+        let claims: Vec<&Evidence> = q
+            .evidence
+            .iter()
+            .filter(|e| {
+                matches!(e.signal.as_str(), "commit-reviewed" | "merged-request")
+                    && e.message.contains("a claim")
+            })
+            .collect();
+        for e in &q.evidence {
+            if LET_THROUGH.contains(&e.signal.as_str())
+                && !matches!(e.signal.as_str(), "commit-reviewed" | "merged-request")
+            {
+                out.push((q.id.as_str(), e.clone()));
+            }
+        }
+        if let Some(newest) = claims.first() {
+            let n = claims.len();
+            let mut e = (*newest).clone();
+            e.signal = "review-claims".into();
+            e.message = format!(
+                "{n} reviewed commit{} rest{} on claims (trailers or merge messages no allowed signer signed); the newest: {}",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" },
+                newest.message
+            );
+            out.push((q.id.as_str(), e));
+        }
+    }
+    out
+}
+
 /// The evidence that explains an unmet requirement: the items whose check did not pass,
 /// or all of them when none is marked.
 fn telling_evidence(r: &RequirementResult) -> Vec<&Evidence> {

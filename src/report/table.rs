@@ -342,6 +342,17 @@ impl Table {
                 write!(out, "{text}")?;
             }
         }
+        let through = super::let_through(r);
+        if !through.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Let through by the policy (waived, suppressed or only claimed):"
+            )?;
+            for (id, e) in &through {
+                writeln!(out, "    {id}: {}{} [{}]", e.message, location(e), e.signal)?;
+            }
+        }
         if !r.findings.is_empty() {
             writeln!(out)?;
             writeln!(out, "Findings:")?;
