@@ -586,6 +586,79 @@ fn cases() -> Vec<Case> {
             "file-exist",
         ),
         case(
+            "an allowed-signers line with an unknown option",
+            |f| {
+                f.write(
+                    "p.yaml",
+                    policy_with("signatures:\n  allowed_signers: signers\n"),
+                );
+                f.write("signers", "jane@corp.example frob ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n");
+                f.write(".tier.yaml", T2);
+            },
+            &["verify", "--policy", "p.yaml"],
+            2,
+            "signers:1:19",
+        ),
+        case(
+            "an allowed-signers file that is a FIFO",
+            |f| {
+                f.write(
+                    "p.yaml",
+                    policy_with("signatures:\n  allowed_signers: signers\n"),
+                );
+                mkfifo(&f.path().join("signers"));
+                f.write(".tier.yaml", T2);
+            },
+            &["verify", "--policy", "p.yaml"],
+            2,
+            "FIFO",
+        ),
+        case(
+            "an allowed-signers file that does not exist",
+            |f| {
+                f.write(
+                    "p.yaml",
+                    policy_with("signatures:\n  allowed_signers: nowhere\n"),
+                );
+                f.write(".tier.yaml", T2);
+            },
+            &["verify", "--policy", "p.yaml"],
+            2,
+            "p.yaml:4:20",
+        ),
+        case(
+            "a review whose signature is a token or garbage",
+            |f| {
+                f.write(
+                    "p.yaml",
+                    policy_with("signatures:\n  allowed_signers: signers\n  unsigned_reviews: []\n"),
+                );
+                f.write("signers", "# nobody yet\n");
+                f.write(
+                    ".tier.yaml",
+                    format!(
+                        "{T2}reviews:\n  - by: jane@corp.example\n    kind: self\n    digest: sha256:{}\n    date: 2026-11-01\n    signature: {}\n",
+                        "0".repeat(64),
+                        secret()
+                    ),
+                );
+            },
+            &["verify", "--policy", "p.yaml"],
+            1,
+            "human-review",
+        )
+        .all_formats(),
+        case(
+            "review --signature with a truncated signature",
+            |f| {
+                f.write(".tier.yaml", T2);
+                f.write("cut.sig", "-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQAAADMAAAALc3NoLWVk\n");
+            },
+            &["review", "--by", "jane@corp.example", "--signature", "cut.sig"],
+            2,
+            "not a valid SSH signature",
+        ),
+        case(
             "a waiver duration out of range",
             |f| {
                 f.write(
