@@ -100,10 +100,14 @@ impl Scanner {
             return std::borrow::Cow::Borrowed(text);
         }
         // A terminal escape sequence is not text: `ESC[2J` before a token must not glue its
-        // final letter to the token and hide it from rules that want a word boundary.
-        let masked = mask_escapes(text);
-        let spans =
-            self.scan_text_spans("", &masked, &ScanOptions::default(), &mut Hits::default());
+        // final letter to the token and hide it from rules that want a word boundary, so
+        // the text is also scanned with its escapes blanked out.
+        // The text as it is is scanned too: a value may also span an escape.
+        let opts = ScanOptions::default();
+        let mut spans = self.scan_text_spans("", text, &opts, &mut Hits::default());
+        if let std::borrow::Cow::Owned(masked) = mask_escapes(text) {
+            spans.extend(self.scan_text_spans("", &masked, &opts, &mut Hits::default()));
+        }
         if spans.is_empty() {
             return std::borrow::Cow::Borrowed(text);
         }
