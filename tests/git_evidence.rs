@@ -123,6 +123,35 @@ impl Fixture {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Appends a review entry for the current digest to .tier.yaml by hand (as someone who
+    /// does not use `tiercheck review` would), with the given policy flags.
+    fn append_review_by_hand_with(&self, policy: &[&std::ffi::OsStr], by: &str, kind: &str) {
+        let out = self
+            .cmd(&["review", "--by", by, "--kind", "self", "--print-message"])
+            .args(policy)
+            .output()
+            .unwrap();
+        let message = String::from_utf8_lossy(&out.stdout).into_owned();
+        let digest = message
+            .lines()
+            .find_map(|l| l.strip_prefix("digest: "))
+            .unwrap_or_else(|| panic!("no digest in {message:?}"))
+            .to_string();
+        let mut text = std::fs::read_to_string(self.root.join(".tier.yaml")).unwrap();
+        if !text.contains("reviews:") {
+            text.push_str("reviews:\n");
+        }
+        text.push_str(&format!(
+            "  - by: {by}\n    kind: {kind}\n    digest: {digest}\n    date: 2026-11-28\n"
+        ));
+        self.write(".tier.yaml", &text);
+    }
+
+    fn append_review_by_hand(&self, by: &str, kind: &str) {
+        let policy = [std::ffi::OsStr::new("--policy"), self.policy.as_os_str()];
+        self.append_review_by_hand_with(&policy, by, kind);
+    }
+
     fn verify(&self) -> Value {
         let out = self
             .cmd(&["verify", "--format", "json", "--policy"])
@@ -338,8 +367,23 @@ fn engineering_review_entry_counts_and_its_rules() {
     assert_eq!(status, "fail");
     assert!(signals(&ev).contains(&"engineering-review-stale"));
 
-    // Not an engineer, or the author: no.
-    f.review("carol@corp.example", "engineering");
+    // Not an engineer: `review` refuses to record it, and an entry written by hand does
+    // not count.
+    let out = f
+        .cmd(&[
+            "review",
+            "--by",
+            "carol@corp.example",
+            "--kind",
+            "engineering",
+            "--policy",
+        ])
+        .arg(&f.policy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an engineer under the policy"));
+    f.append_review_by_hand("carol@corp.example", "engineering");
     let (_, ev) = req(&f.verify(), "code-review");
     assert!(signals(&ev).contains(&"reviewer-not-engineer"), "{ev:?}");
     f.write(
@@ -374,7 +418,12 @@ fn engineering_review_without_engineers_in_policy_is_an_error() {
         .cmd(&["review", "--by", "bob@eng.example", "--kind", "engineering"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the policy names no engineers"), "{err}");
+    assert!(err.contains("policy init"), "{err}");
+    // An entry written by hand cannot be confirmed either.
+    f.append_review_by_hand_with(&[], "bob@eng.example", "engineering");
     let out = f.cmd(&["verify", "--format", "json"]).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let (status, ev) = req(&v, "code-review");

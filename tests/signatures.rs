@@ -437,3 +437,118 @@ fn a_commit_signed_by_its_reviewer_is_proof_and_a_trailer_alone_is_a_claim() {
     assert_eq!(signals, ["commit-review-signed"], "{text}");
     assert!(text.contains("proven: signed by bob@eng.example"), "{text}");
 }
+
+#[test]
+fn policy_init_starts_a_company_policy_and_its_signers_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("company");
+    let out = common::tiercheck()
+        .args(["policy", "init"])
+        .arg(&dir)
+        .args(["--engineer-domain", "eng.example", "--ai-tool", "copilot"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("export TIERCHECK_POLICY="), "{said}");
+    let policy = dir.join("tiercheck-policy.yaml");
+    let check = common::tiercheck()
+        .args(["policy", "check"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.contains("extends: default") && text.contains("allowed_signers: allowed_signers"));
+    // Never over an existing file without --force; without a terminal, the flags are named.
+    let again = common::tiercheck()
+        .args(["policy", "init"])
+        .arg(&dir)
+        .args(["--engineer-domain", "eng.example"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let bare = common::tiercheck()
+        .args(["policy", "init"])
+        .arg(tmp.path().join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("--engineer-domain"));
+}
+
+#[test]
+fn a_reviewer_without_a_key_gets_one_and_the_line_to_send() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let r = Repo::new("# nobody yet\n");
+    let out = common::tiercheck()
+        .current_dir(&r.root)
+        .env("HOME", &home)
+        .args([
+            "review",
+            "--by",
+            "jane@corp.example",
+            "--new-key",
+            "--policy",
+        ])
+        .arg(r.company.join("policy.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("made an SSH key for jane@corp.example"),
+        "{said}"
+    );
+    let public = std::fs::read_to_string(home.join(".ssh/id_ed25519.pub")).unwrap();
+    let line = format!(
+        "jane@corp.example namespaces=\"tiercheck-review,git\" {}",
+        public
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    assert!(said.contains(&line), "{said}\n{line}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.join(".ssh/id_ed25519"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Once the keeper of the list adds that line, the review is proof.
+    std::fs::write(r.company.join("allowed_signers"), format!("{line}\n")).unwrap();
+    let (status, signals, text) = req(&r.verify(), "human-review");
+    assert_eq!(status, "pass", "{text}");
+    assert_eq!(signals, ["review-current", "review-signed"]);
+    // A second --new-key does not replace the key.
+    let again = common::tiercheck()
+        .current_dir(&r.root)
+        .env("HOME", &home)
+        .args(["review", "--by", "jane@corp.example", "--new-key"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--key"));
+}

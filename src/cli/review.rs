@@ -57,8 +57,12 @@ pub struct ReviewArgs {
     /// `ssh-keygen -Y sign -n tiercheck-review -f KEY` over what `--print-message` prints.
     #[arg(long, value_name = "FILE", conflicts_with = "key")]
     pub signature: Option<PathBuf>,
-    /// Print the message a signature of this review covers, and record nothing.
+    /// Make an SSH key for signing (ed25519, at ~/.ssh/id_ed25519 with its .pub, as
+    /// ssh-keygen would, without a passphrase) and sign the review with it.
     #[arg(long, conflicts_with_all = ["key", "signature"])]
+    pub new_key: bool,
+    /// Print the message a signature of this review covers, and record nothing.
+    #[arg(long, conflicts_with_all = ["key", "signature", "new_key"])]
     pub print_message: bool,
     #[command(flatten)]
     pub policy: PolicyArg,
@@ -82,6 +86,9 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     let by = args.by.trim();
     if by.is_empty() || by.contains(['\n', '\r']) {
         return Err(ConfigError::plain("--by needs the reviewer's email or handle").into());
+    }
+    if args.kind == KindArg::Engineering {
+        engineer_or_refuse(&policy, by)?;
     }
     let abs = std::fs::canonicalize(&path).map_err(|e| {
         ConfigError::plain(format!("cannot resolve path `{}`: {e}", path.display()))
@@ -114,7 +121,12 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         write!(out, "{message}")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let signature = sign(args, &message)?;
+    let made = if args.new_key {
+        Some(new_key(by, out)?)
+    } else {
+        None
+    };
+    let signature = sign(args, made.as_deref(), &message)?;
     if let Some(same) = art.manifest().reviews.iter().find(|r| {
         r.kind_name() == args.kind.as_str()
             && crate::detection::identity(&r.by.value) == crate::detection::identity(by)
@@ -203,6 +215,11 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     if let Some(signed) = &signature {
         writeln!(out, "  signed  with key {}", signed.fingerprint)?;
         allowed_note(&policy, by, signed, out)?;
+    } else {
+        writeln!(
+            out,
+            "  unsigned: a claim, counted only where the policy counts unsigned reviews;\n            sign it with `--key ~/.ssh/id_ed25519`, or `--new-key` to make a key"
+        )?;
     }
     for s in &digest.submodules {
         writeln!(out, "  note: submodule {s} is not covered by the digest")?;
@@ -221,7 +238,7 @@ struct Signed {
 
 /// Signs `message` with `--key`, or checks the signature `--signature` gives; `None` when
 /// neither was asked for.
-fn sign(args: &ReviewArgs, message: &str) -> anyhow::Result<Option<Signed>> {
+fn sign(args: &ReviewArgs, made: Option<&Path>, message: &str) -> anyhow::Result<Option<Signed>> {
     const MAX: u64 = 64 * 1024;
     let read = |path: &Path, what: &str| -> Result<String, ConfigError> {
         let bytes = tiercheck_scan::read::read_regular(path, MAX).map_err(|e| {
@@ -230,7 +247,7 @@ fn sign(args: &ReviewArgs, message: &str) -> anyhow::Result<Option<Signed>> {
         String::from_utf8(bytes)
             .map_err(|_| ConfigError::plain(format!("{what} {} is not text", path.display())))
     };
-    let sig = if let Some(path) = &args.key {
+    let sig = if let Some(path) = made.or(args.key.as_deref()) {
         let text = read(path, "the key")?;
         let mut key = ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|e| {
             ConfigError::plain(format!(
@@ -278,6 +295,72 @@ fn sign(args: &ReviewArgs, message: &str) -> anyhow::Result<Option<Signed>> {
         fingerprint: public.fingerprint(ssh_key::HashAlg::Sha256).to_string(),
         public: public.to_openssh().unwrap_or_default(),
     }))
+}
+
+/// An engineering review by someone the policy does not count as an engineer could never
+/// count: it is refused, saying how the policy names engineers.
+fn engineer_or_refuse(policy: &crate::policy::Policy, by: &str) -> Result<(), ConfigError> {
+    let how = "a company policy names them: `tiercheck policy init --engineer-domain DOMAIN`, then `--policy FILE` or TIERCHECK_POLICY";
+    match policy.engineers.as_ref().filter(|e| !e.is_empty()) {
+        None => Err(ConfigError::plain(format!(
+            "an engineering review by {by} could never count: the policy names no engineers"
+        ))
+        .with_help(how)),
+        Some(e) if !e.matches(by) => Err(ConfigError::plain(format!(
+            "{by} is not an engineer under the policy, so an engineering review by them would never count"
+        ))
+        .with_help(format!("ask an engineer to review it; {how}"))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Makes an ed25519 key at ~/.ssh/id_ed25519 (and .pub) for `by`, as `ssh-keygen -t ed25519
+/// -N ''` would, refusing to replace a key that exists.
+fn new_key(by: &str, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .ok_or_else(|| ConfigError::plain("HOME is not set: cannot tell where to keep the key"))?;
+    let dir = home.join(".ssh");
+    let path = dir.join("id_ed25519");
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(ConfigError::plain(format!(
+            "{} exists; sign with it: `--key {}`",
+            path.display(),
+            path.display()
+        ))
+        .into());
+    }
+    let mut key = ssh_key::PrivateKey::random(&mut rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+        .map_err(|e| ConfigError::plain(format!("cannot make a key: {e}")))?;
+    key.set_comment(by);
+    std::fs::create_dir_all(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let private = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(|e| ConfigError::plain(format!("cannot encode the key: {e}")))?;
+    crate::config::write_regular(&path, private.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let public = key
+        .public_key()
+        .to_openssh()
+        .map_err(|e| ConfigError::plain(format!("cannot encode the key: {e}")))?;
+    let pub_path = dir.join("id_ed25519.pub");
+    crate::config::write_regular(&pub_path, format!("{public}\n").as_bytes())?;
+    writeln!(
+        out,
+        "made an SSH key for {by}: {} (private, no passphrase: keep it to yourself) and {}",
+        path.display(),
+        pub_path.display()
+    )?;
+    Ok(path)
 }
 
 /// The passphrase of an encrypted key: TIERCHECK_KEY_PASSPHRASE, or asked on a terminal.
