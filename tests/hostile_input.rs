@@ -931,14 +931,15 @@ fn a_nested_manifest_cannot_carve_a_folder_out_of_a_stricter_artifact() {
     let v = common::json(out.as_bytes());
     assert_eq!(v["tier"], "T4", "assess: {v}");
     assert_eq!(v["classification"]["under_classified"], true);
-    // A nested manifest may declare a stricter tier than its container.
+    // A nested manifest may declare a stricter tier than its container (and, as its folder
+    // holds a token, says honestly that it touches credentials).
     f.write(
         ".tier.yaml",
         "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n",
     );
     f.write(
         "tools/.tier.yaml",
-        "version: 1\naudience: external\ndata: internal\nowner: jane@corp.example\n",
+        "version: 1\naudience: external\ndata: credentials\nowner: jane@corp.example\n",
     );
     let mut c = f.cmd();
     c.args(["verify", "tools", "--format", "json"]);

@@ -148,7 +148,7 @@ fn cases() -> Vec<Case> {
         case("generic-secret-unquoted", "app.env", format!("PARTNER_API_KEY={}", s(ALNUM, 32)), "PARTNER_API_KEY=${PARTNER_API_KEY}".into()),
         case("generic-password-quoted", "db.py", format!("password = \"{}\"", s(PASSWORD, 16)), "password = \"changeme\"".into()),
         case("generic-password-unquoted", "db.properties", format!("spring.datasource.password={}", s(ALNUM, 16)), "spring.datasource.password=${DB_PASSWORD}".into()),
-        case("email-address", "CLAUDE.md", "Escalate to maria.rossi@gmail.com when stuck.".into(), "Commits come from noreply@github.com and 49699333+dependabot[bot]@users.noreply.github.com.".into()), // tiercheck:allow
+        case("email-address", "CLAUDE.md", format!("Escalate to maria.rossi@{}.com when stuck.", "gmail"), "Commits come from noreply@github.com and 49699333+dependabot[bot]@users.noreply.github.com.".into()), // tiercheck:allow
         case("payment-card", "customers.csv", format!("id,card\n1,{}", visa), format!("id,card\n1,4111 1111 1111 1111\n2,{bad_visa}")),
         case("iban", "payouts.csv", format!("name,iban\nMaria,{}", corpus::iban(&r, true)), format!("name,iban\nMaria,{}", corpus::iban(&r, false))),
         case("us-ssn", "employees.csv", format!("name,ssn\nMaria,{ssn}"), "name,ssn\nMaria,000-12-3456".into()),

@@ -64,6 +64,8 @@ pub fn check(data: &[u8]) {
             declared: Some(next()),
             classified: Some(next()),
             under_classified: pick(17) % 2 == 0,
+            data_under_classified: false,
+            data: Vec::new(),
         },
         passed: pick(18) % 2 == 0,
         requirements,

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::policy::Policy;
 
+mod evidence;
+pub use evidence::{data_found, raise_for_data};
+
 /// The result of classifying a set of answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classification {
@@ -89,14 +92,12 @@ pub fn effective_tier<'a>(
     }
 }
 
-/// Decides the tier to verify an artifact at from its manifest's answers, its declared tier
-/// and an optional `--tier` (which takes the place of the declared tier).
-pub fn decide(
+/// The manifest's answers to the policy's questions (question id → answer id).
+pub fn answers_of(
     policy: &Policy,
     manifest: &crate::manifest::Manifest,
-    tier_flag: Option<&str>,
-) -> Result<crate::evaluate::TierDecision, Unclassified> {
-    let answers: BTreeMap<String, String> = policy
+) -> BTreeMap<String, String> {
+    policy
         .questions
         .iter()
         .filter_map(|q| {
@@ -104,7 +105,17 @@ pub fn decide(
                 .answer(&q.id.value)
                 .map(|a| (q.id.value.clone(), a.value.clone()))
         })
-        .collect();
+        .collect()
+}
+
+/// Decides the tier to verify an artifact at from its manifest's answers, its declared tier
+/// and an optional `--tier` (which takes the place of the declared tier).
+pub fn decide(
+    policy: &Policy,
+    manifest: &crate::manifest::Manifest,
+    tier_flag: Option<&str>,
+) -> Result<crate::evaluate::TierDecision, Unclassified> {
+    let answers = answers_of(policy, manifest);
     let classified = if answers.is_empty() {
         None
     } else {
@@ -149,6 +160,8 @@ pub fn decide(
         declared,
         classified: classified.map(|c| c.tier),
         under_classified: under,
+        data_under_classified: false,
+        data: Vec::new(),
     })
 }
 

@@ -238,7 +238,15 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
         declared: declared.clone(),
         classified: Some(class.tier.clone()),
         under_classified: under,
+        data_under_classified: false,
+        data: Vec::new(),
     }];
+    crate::classify::raise_for_data(
+        &policy,
+        &answers,
+        &mut decisions[0],
+        crate::classify::data_found(&policy, &art),
+    );
     super::verify::bound_by_enclosing(&policy, std::slice::from_ref(&art), &mut decisions);
     let [decision] = decisions;
     if args.write {

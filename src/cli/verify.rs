@@ -228,10 +228,17 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
     let today = today()?;
     let mut decisions = Vec::new();
     for art in &artifacts {
-        decisions.push(
-            decide(&policy, art.manifest(), args.tier.as_deref())
-                .map_err(|e| unclassified(e, art.manifest.as_ref().map(|m| m.path.as_path())))?,
+        let mut d = decide(&policy, art.manifest(), args.tier.as_deref())
+            .map_err(|e| unclassified(e, art.manifest.as_ref().map(|m| m.path.as_path())))?;
+        // The answers are checked against what the files hold.
+        let answers = crate::classify::answers_of(&policy, art.manifest());
+        crate::classify::raise_for_data(
+            &policy,
+            &answers,
+            &mut d,
+            crate::classify::data_found(&policy, art),
         );
+        decisions.push(d);
     }
     bound_by_enclosing(&policy, &artifacts, &mut decisions);
     let mut reports: Vec<ArtifactReport> = Vec::new();

@@ -44,6 +44,29 @@ pub struct TierDecision {
     pub classified: Option<String>,
     /// True when the declared tier is lower than the answers imply.
     pub under_classified: bool,
+    /// True when the data answer given is lower than what the files hold.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub data_under_classified: bool,
+    /// What the artifact's files show about the data it touches, per file and kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<DataFound>,
+}
+
+/// Data of one kind found in one file of the artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataFound {
+    /// The least answer it implies (`personal`).
+    pub answer: String,
+    /// What it is, counted (`3 e-mail addresses`).
+    pub what: String,
+    /// The file, relative to the artifact.
+    pub path: String,
+    /// How many findings of that kind the file holds.
+    pub count: usize,
+    /// The first one: its line, rule and redacted form.
+    pub line: u64,
+    pub rule_id: String,
+    pub redacted: String,
 }
 
 /// Everything tiercheck concluded about one artifact.
@@ -184,6 +207,9 @@ fn redact_report(report: &mut ArtifactReport, scanner: &tiercheck_scan::Scanner)
     hide(&mut report.path);
     hide(&mut report.reason);
     hide(&mut report.classification.reason);
+    for d in &mut report.classification.data {
+        hide(&mut d.path);
+    }
     if let Some(m) = &mut report.manifest {
         hide(m);
     }

@@ -175,6 +175,10 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
     if over.suppressions.is_some() {
         base.suppressions = over.suppressions;
     }
+    if let Some(mut d) = over.data_evidence {
+        d.origin = origin;
+        base.data_evidence = Some(d);
+    }
     if let Some(mut sig) = over.signatures {
         sig.origin = origin;
         base.signatures = Some(sig);

@@ -81,6 +81,9 @@ pub struct Policy {
     /// Signed reviews and commits: the allowed signers, and at which tiers claims count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Signatures>,
+    /// What the findings in an artifact's files imply about the data it touches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_evidence: Option<DataEvidence>,
     /// Where CI and hook configuration lives and how to read it.
     #[serde(default)]
     pub ci_files: Vec<CiFileDef>,
@@ -176,6 +179,39 @@ pub struct Rule {
     pub tier: Sp<String>,
     #[serde(skip)]
     pub origin: usize,
+}
+
+/// What the findings in an artifact's files imply about an answer (the data it touches):
+/// a finding of a listed category or rule implies at least that answer, so a lower one is
+/// under-classified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataEvidence {
+    /// The question the findings answer (`data`).
+    pub question: Sp<String>,
+    /// The first entry matching a finding decides what it implies and how it is counted.
+    pub implies: Vec<Implication>,
+    #[serde(skip)]
+    pub origin: usize,
+}
+
+/// What one kind of finding implies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Implication {
+    /// Findings of this category (`secret`, `pii`) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<tiercheck_scan::Category>,
+    /// … or of these rules (globs over rule ids); both given: both must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Sp<String>>,
+    /// The least answer such a finding implies.
+    pub answer: Sp<String>,
+    /// How one is named in reports (`e-mail address`).
+    pub noun: String,
+    /// How several are named; the noun and an `s` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plural: Option<String>,
 }
 
 /// What the policy lets a manifest's waivers do. The checked repository writes its own

@@ -203,6 +203,40 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             v.tier(origin, t, "`suppressions`");
         }
     }
+    if let Some(d) = &policy.data_evidence {
+        match policy.question(&d.question.value) {
+            None => {
+                v.error_str(
+                    d.origin,
+                    &d.question,
+                    format!(
+                        "`data_evidence.question` names unknown question `{}`",
+                        d.question.value
+                    ),
+                );
+            }
+            Some(q) => {
+                let answers = q.answer_ids();
+                for i in &d.implies {
+                    if !answers.contains(&i.answer.value.as_str()) {
+                        v.error_str(
+                            d.origin,
+                            &i.answer,
+                            format!(
+                                "`data_evidence` implies unknown answer `{}` (answers of `{}`: {})",
+                                i.answer.value,
+                                d.question.value,
+                                answers.join(", ")
+                            ),
+                        );
+                    }
+                    for r in &i.rules {
+                        v.glob(d.origin, r, "`data_evidence`");
+                    }
+                }
+            }
+        }
+    }
     if let Some(s) = &policy.signatures {
         for t in s.unsigned_reviews.iter().chain(&s.claims) {
             v.tier(s.origin, t, "`signatures`");

@@ -105,6 +105,22 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
         cell(&a.tier_name)
     );
     let _ = writeln!(md, "{}\n", cell(&a.reason));
+    if !a.classification.data.is_empty() {
+        md.push_str("**Data in the files** (check it is meant to be shared):\n\n");
+        for d in &a.classification.data {
+            let at = format!("{}:{}", join_path(&a.path, &d.path), d.line);
+            let _ = writeln!(
+                md,
+                "- {} ({}) in {}: {} {}",
+                cell(&d.what),
+                cell(&d.answer),
+                code(&at),
+                code(&d.rule_id),
+                code(&d.redacted)
+            );
+        }
+        md.push('\n');
+    }
     md.push_str("| | id | title | level | status |\n|---|---|---|---|---|\n");
     for r in &a.requirements {
         let _ = writeln!(

@@ -198,6 +198,13 @@ impl<R: Report> Report for Escaped<R> {
                 escape_in_place(&mut f.rule_id);
                 escape_in_place(&mut f.redacted);
             }
+            for d in &mut r.classification.data {
+                escape_in_place(&mut d.path);
+                escape_in_place(&mut d.what);
+                escape_in_place(&mut d.answer);
+                escape_in_place(&mut d.rule_id);
+                escape_in_place(&mut d.redacted);
+            }
         }
         self.0.artifacts(&reports, out)
     }

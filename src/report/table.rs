@@ -268,13 +268,30 @@ impl Table {
             self.paint(&tier, |s| s.bold()),
             r.reason
         )?;
-        if r.classification.under_classified {
+        if r.classification.data_under_classified {
+            writeln!(
+                out,
+                "{} the data answer is lower than what the files hold; requirements are checked at {}",
+                self.paint("✗ under-classified:", |s| s.red().bold()),
+                r.tier
+            )?;
+        } else if r.classification.under_classified {
             writeln!(
                 out,
                 "{} the manifest declares a lower tier than its answers imply; requirements are checked at {}",
                 self.paint("✗ under-classified:", |s| s.red().bold()),
                 r.tier
             )?;
+        }
+        if !r.classification.data.is_empty() {
+            writeln!(out, "Data in the files (check it is meant to be shared):")?;
+            for d in &r.classification.data {
+                writeln!(
+                    out,
+                    "    {} ({}) in {}:{}  {}  {}",
+                    d.what, d.answer, d.path, d.line, d.rule_id, d.redacted
+                )?;
+            }
         }
         writeln!(out)?;
         let id_w = r
