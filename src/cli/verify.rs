@@ -242,14 +242,15 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
     }
     bound_by_enclosing(&policy, &artifacts, &mut decisions);
     let mut reports: Vec<ArtifactReport> = Vec::new();
-    for (art, decision) in artifacts.iter().zip(decisions) {
+    // Each artifact (its walk, scans and caches) is dropped once its report is made.
+    for (art, decision) in artifacts.into_iter().zip(decisions) {
         let display = match &art.only {
             Some(f) => shown(&art.root.join(f)),
             None => shown(&art.root),
         };
         reports.push(evaluate(
             &policy,
-            art,
+            &art,
             decision,
             display,
             args.strict,
