@@ -137,7 +137,7 @@ impl Config {
                 (
                     "engineers-undefined",
                     format!(
-                        "engineering review by {who} cannot be confirmed: the policy names no engineers (`engineers:` emails, domains or patterns)"
+                        "engineering review by {who} cannot be confirmed: the policy names no engineers (`engineers:` emails, domains or patterns); a company policy names them (`tiercheck policy init --engineer-domain DOMAIN`, then `--policy FILE` or TIERCHECK_POLICY=FILE)"
                     ),
                     None,
                 )

@@ -71,7 +71,7 @@ impl Config {
                     KIND,
                     "engineers-undefined",
                     format!(
-                        "the policy names no engineers (`engineers:` emails, domains or patterns), so whether {person} is one cannot be checked"
+                        "the policy names no engineers (`engineers:` emails, domains or patterns), so whether {person} is one cannot be checked; a company policy names them (`tiercheck policy init --engineer-domain DOMAIN`, then `--policy FILE` or TIERCHECK_POLICY=FILE)"
                     ),
                 ),
             );
