@@ -66,6 +66,7 @@ pub fn check(data: &[u8]) {
             under_classified: pick(17) % 2 == 0,
             data_under_classified: false,
             data: Vec::new(),
+        audience: Vec::new(),
         },
         passed: pick(18) % 2 == 0,
         requirements,

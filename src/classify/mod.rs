@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::policy::Policy;
 
+mod audience;
 mod evidence;
+pub use audience::{audience_found, raise_for_audience};
 pub use evidence::{data_found, raise_for_data};
 
 /// The result of classifying a set of answers.
@@ -162,6 +164,7 @@ pub fn decide(
         under_classified: under,
         data_under_classified: false,
         data: Vec::new(),
+        audience: Vec::new(),
     })
 }
 

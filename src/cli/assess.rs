@@ -240,12 +240,19 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
         under_classified: under,
         data_under_classified: false,
         data: Vec::new(),
+        audience: Vec::new(),
     }];
     crate::classify::raise_for_data(
         &policy,
         &answers,
         &mut decisions[0],
         crate::classify::data_found(&policy, &art),
+    );
+    crate::classify::raise_for_audience(
+        &policy,
+        &answers,
+        &mut decisions[0],
+        crate::classify::audience_found(&policy, &art),
     );
     super::verify::bound_by_enclosing(&policy, std::slice::from_ref(&art), &mut decisions);
     let [decision] = decisions;

@@ -238,6 +238,12 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
             &mut d,
             crate::classify::data_found(&policy, art),
         );
+        crate::classify::raise_for_audience(
+            &policy,
+            &answers,
+            &mut d,
+            crate::classify::audience_found(&policy, art),
+        );
         decisions.push(d);
     }
     bound_by_enclosing(&policy, &artifacts, &mut decisions);

@@ -50,6 +50,23 @@ pub struct TierDecision {
     /// What the artifact's files show about the data it touches, per file and kind.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<DataFound>,
+    /// Evidence that the output reaches further than the audience answer says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<AudienceFound>,
+}
+
+/// One piece of evidence about who the output reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AudienceFound {
+    /// `public-remote`, `publishable-package`, `publish-step`.
+    pub signal: String,
+    /// The least answer it implies.
+    pub answer: String,
+    /// A sentence for people.
+    pub message: String,
+    /// Where, relative to the artifact, when in a file.
+    pub path: Option<String>,
+    pub line: Option<u64>,
 }
 
 /// Data of one kind found in one file of the artifact.
@@ -209,6 +226,12 @@ fn redact_report(report: &mut ArtifactReport, scanner: &tiercheck_scan::Scanner)
     hide(&mut report.classification.reason);
     for d in &mut report.classification.data {
         hide(&mut d.path);
+    }
+    for a in &mut report.classification.audience {
+        hide(&mut a.message);
+        if let Some(p) = &mut a.path {
+            hide(p);
+        }
     }
     if let Some(m) = &mut report.manifest {
         hide(m);

@@ -175,6 +175,10 @@ fn merge(base: &mut Policy, over: Policy, source: PolicySource) {
     if over.suppressions.is_some() {
         base.suppressions = over.suppressions;
     }
+    if let Some(mut a) = over.audience_evidence {
+        a.origin = origin;
+        base.audience_evidence = Some(a);
+    }
     if let Some(mut d) = over.data_evidence {
         d.origin = origin;
         base.data_evidence = Some(d);

@@ -84,6 +84,9 @@ pub struct Policy {
     /// What the findings in an artifact's files imply about the data it touches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_evidence: Option<DataEvidence>,
+    /// Evidence that the output reaches further than the audience declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience_evidence: Option<AudienceEvidence>,
     /// Where CI and hook configuration lives and how to read it.
     #[serde(default)]
     pub ci_files: Vec<CiFileDef>,
@@ -191,6 +194,33 @@ pub struct DataEvidence {
     pub question: Sp<String>,
     /// The first entry matching a finding decides what it implies and how it is counted.
     pub implies: Vec<Implication>,
+    #[serde(skip)]
+    pub origin: usize,
+}
+
+/// Evidence that an artifact's output reaches further than the audience answer says: a git
+/// remote on a public host, a package set up to be published, a CI step that publishes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceEvidence {
+    /// The question the evidence answers (`audience`).
+    pub question: Sp<String>,
+    /// The least answer the evidence implies (`public`).
+    pub answer: Sp<String>,
+    /// `true`: a lower answer is under-classified; `false` (default): each piece of evidence
+    /// is a warning in the report.
+    #[serde(default)]
+    pub under_classify: bool,
+    /// Hosts of public code hosting (`github.com`); a git remote on one is evidence.
+    #[serde(default)]
+    pub remote_hosts: Vec<String>,
+    /// Package manifests set up to be published (package.json without `"private": true`,
+    /// Cargo.toml without `publish = false`) are evidence.
+    #[serde(default)]
+    pub packages: bool,
+    /// Regexes over CI and hook commands that publish (`\bnpm publish\b`).
+    #[serde(default)]
+    pub publish_commands: Vec<Sp<String>>,
     #[serde(skip)]
     pub origin: usize,
 }

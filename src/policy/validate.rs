@@ -203,6 +203,35 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             v.tier(origin, t, "`suppressions`");
         }
     }
+    if let Some(a) = &policy.audience_evidence {
+        match policy.question(&a.question.value) {
+            None => {
+                v.error_str(
+                    a.origin,
+                    &a.question,
+                    format!(
+                        "`audience_evidence.question` names unknown question `{}`",
+                        a.question.value
+                    ),
+                );
+            }
+            Some(q) if !q.answer_ids().contains(&a.answer.value.as_str()) => {
+                v.error_str(
+                    a.origin,
+                    &a.answer,
+                    format!(
+                        "`audience_evidence.answer` is not an answer of `{}` ({})",
+                        a.question.value,
+                        q.answer_ids().join(", ")
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+        for r in &a.publish_commands {
+            v.regex(a.origin, r, "`audience_evidence.publish_commands`");
+        }
+    }
     if let Some(d) = &policy.data_evidence {
         match policy.question(&d.question.value) {
             None => {

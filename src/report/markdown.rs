@@ -105,6 +105,14 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
         cell(&a.tier_name)
     );
     let _ = writeln!(md, "{}\n", cell(&a.reason));
+    for e in &a.classification.audience {
+        let _ = writeln!(
+            md,
+            "⚠️ **Audience:** {} ({})\n",
+            cell(&e.message),
+            code(&e.signal)
+        );
+    }
     if !a.classification.data.is_empty() {
         md.push_str("**Data in the files** (check it is meant to be shared):\n\n");
         for d in &a.classification.data {

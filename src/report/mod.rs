@@ -198,6 +198,12 @@ impl<R: Report> Report for Escaped<R> {
                 escape_in_place(&mut f.rule_id);
                 escape_in_place(&mut f.redacted);
             }
+            for a in &mut r.classification.audience {
+                escape_in_place(&mut a.message);
+                if let Some(p) = &mut a.path {
+                    escape_in_place(p);
+                }
+            }
             for d in &mut r.classification.data {
                 escape_in_place(&mut d.path);
                 escape_in_place(&mut d.what);

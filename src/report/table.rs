@@ -283,6 +283,20 @@ impl Table {
                 r.tier
             )?;
         }
+        for a in &r.classification.audience {
+            let at = match (&a.path, a.line) {
+                (Some(p), Some(l)) => format!(" ({p}:{l})"),
+                (Some(p), None) if !a.message.starts_with(p.as_str()) => format!(" ({p})"),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "{} {}{at} [{}]",
+                self.paint("! audience:", |s| s.yellow().bold()),
+                a.message,
+                a.signal
+            )?;
+        }
         if !r.classification.data.is_empty() {
             writeln!(out, "Data in the files (check it is meant to be shared):")?;
             for d in &r.classification.data {
