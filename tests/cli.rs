@@ -177,6 +177,7 @@ fn assess_classifies_every_combination() {
 fn assess_prints_tier_reason_and_matrix() {
     let f = Fixture::repo();
     f.cmd()
+        .env("COLUMNS", "160")
         .args([
             "--color",
             "never",

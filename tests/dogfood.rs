@@ -52,3 +52,23 @@ fn the_repository_meets_what_its_files_can_show() {
         assert_eq!(status(id), "pass", "{id}: {v}");
     }
 }
+
+#[test]
+fn the_table_fits_the_width_it_is_given() {
+    for width in [100usize, 80] {
+        let out = tiercheck()
+            .env("COLUMNS", width.to_string())
+            .args(["verify", "."])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= width,
+                "wider than {width} columns:\n{line}"
+            );
+        }
+        // Long lists of one kind are collapsed to a count, so the page stays short.
+        assert!(text.lines().count() < 90, "{text}");
+    }
+}

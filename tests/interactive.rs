@@ -18,6 +18,8 @@ fn spawn(f: &Fixture, args: &[&str]) -> expectrl::session::OsSession {
     cmd.current_dir(f.path())
         .env("TIERCHECK_TODAY", common::TODAY)
         .env("TERM", "xterm-256color")
+        // Wide enough that the lines these tests expect are not wrapped.
+        .env("COLUMNS", "160")
         .env_remove("NO_COLOR")
         .env_remove("TIERCHECK_POLICY")
         .args(args);

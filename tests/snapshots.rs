@@ -83,6 +83,8 @@ fn verify_table_of_a_monorepo_from_outside() {
     let root = f.path();
     let out = tiercheck()
         .current_dir(elsewhere.path())
+        // Wide: where lines break would depend on the temp folder's name.
+        .env("COLUMNS", "400")
         .args(["--color", "never", "verify", "--policy"])
         .arg(root.join("policy.yaml"))
         .arg(&root)

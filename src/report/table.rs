@@ -56,6 +56,89 @@ fn location(e: &Evidence) -> String {
     }
 }
 
+/// More evidence items of one signal than this are collapsed to the first [`COLLAPSE_TO`].
+const COLLAPSE_OVER: usize = 5;
+const COLLAPSE_TO: usize = 3;
+
+/// The width to fit the table to: `COLUMNS` when set, else the terminal's, else 80.
+fn width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 20)
+    {
+        return n;
+    }
+    match terminal_size::terminal_size() {
+        Some((terminal_size::Width(w), _)) if w >= 20 => w as usize,
+        _ => 80,
+    }
+}
+
+/// How wide `s` shows: characters, not counting ANSI color sequences.
+fn visible(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+/// Each line of `text` longer than `width` broken at spaces, its continuation lines
+/// indented two past the line's own indentation (past a leading mark such as `✓ `); a word
+/// longer than the width (a long path) stays whole.
+fn fit(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        if visible(body) <= width {
+            out.push_str(line);
+            continue;
+        }
+        let lead = body.len() - body.trim_start().len();
+        let rest = &body[lead..];
+        // A one-character mark and a space (`✓ `, `! `) count as indentation.
+        let mark = rest
+            .chars()
+            .next()
+            .filter(|_| rest.chars().nth(1) == Some(' '))
+            .map_or(0, |_| 2);
+        let indent = " ".repeat((lead + mark + 2).min(width / 2));
+        let mut cur = String::from(&body[..lead]);
+        let mut cur_w = lead;
+        let mut first = true;
+        for word in rest.split(' ') {
+            let w = visible(word);
+            let room = if cur_w == lead || cur_w == indent.len() && !first {
+                0
+            } else {
+                1
+            };
+            if cur_w + room + w > width && cur_w > indent.len() {
+                out.push_str(cur.trim_end());
+                out.push('\n');
+                cur = indent.clone();
+                cur_w = indent.len();
+                first = false;
+            } else if room == 1 {
+                cur.push(' ');
+                cur_w += 1;
+            }
+            cur.push_str(word);
+            cur_w += w;
+        }
+        out.push_str(cur.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut line = String::new();
@@ -139,11 +222,30 @@ impl Report for Table {
     }
 
     fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()> {
+        // Written whole, then fitted to the terminal's width line by line.
+        let width = width();
+        let mut text: Vec<u8> = Vec::new();
+        self.artifacts_unfitted(reports, width, &mut text)?;
+        out.write_all(fit(&String::from_utf8_lossy(&text), width).as_bytes())
+    }
+
+    fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
+        self.findings_table(scan, out)
+    }
+}
+
+impl Table {
+    fn artifacts_unfitted(
+        &self,
+        reports: &[ArtifactReport],
+        width: usize,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;
             }
-            self.artifact(r, out)?;
+            self.artifact(r, width, out)?;
         }
         if reports.len() > 1 {
             let failed = reports.iter().filter(|r| !r.passed).count();
@@ -169,7 +271,7 @@ impl Report for Table {
         Ok(())
     }
 
-    fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn findings_table(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
         let r = scan.report;
         let git = scan.git.as_ref();
         for (i, f) in r.findings.iter().enumerate() {
@@ -254,7 +356,7 @@ impl Report for Table {
 }
 
 impl Table {
-    fn artifact(&self, r: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {
+    fn artifact(&self, r: &ArtifactReport, width: usize, out: &mut dyn Write) -> io::Result<()> {
         let manifest = r
             .manifest
             .as_deref()
@@ -326,15 +428,27 @@ impl Table {
                 Level::Recommended => "recommended",
                 Level::NotRequired => "",
             };
-            writeln!(
-                out,
-                "  {} {:id_w$}  {:title_w$}  {:11}  {}",
-                self.status_mark(q.status, q.level),
-                q.id,
-                q.title,
-                level,
-                self.status_word(q)
-            )?;
+            // The title goes first when the row would not fit the width.
+            if 2 + 2 + id_w + 2 + title_w + 2 + 11 + 2 + 12 <= width {
+                writeln!(
+                    out,
+                    "  {} {:id_w$}  {:title_w$}  {:11}  {}",
+                    self.status_mark(q.status, q.level),
+                    q.id,
+                    q.title,
+                    level,
+                    self.status_word(q)
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "  {} {:id_w$}  {:11}  {}",
+                    self.status_mark(q.status, q.level),
+                    q.id,
+                    level,
+                    self.status_word(q)
+                )?;
+            }
         }
         let open: Vec<_> = r
             .requirements
@@ -354,7 +468,25 @@ impl Table {
                 self.paint(&q.id, |s| s.bold()),
                 q.title
             )?;
+            // A long list of one kind (twenty unreviewed commits) shows its first few and a
+            // count; `--format json` lists every item.
+            let mut shown: std::collections::HashMap<&str, usize> = Default::default();
+            let total = |signal: &str| q.evidence.iter().filter(|e| e.signal == signal).count();
             for (i, e) in q.evidence.iter().enumerate() {
+                let seen = shown.entry(e.signal.as_str()).or_insert(0);
+                *seen += 1;
+                let all = total(&e.signal);
+                if all > COLLAPSE_OVER && *seen > COLLAPSE_TO {
+                    if *seen == COLLAPSE_TO + 1 {
+                        writeln!(
+                            out,
+                            "    … and {} more [{}] (`--format json` lists them all)",
+                            all - COLLAPSE_TO,
+                            e.signal
+                        )?;
+                    }
+                    continue;
+                }
                 let mark = match q.evidence_status.get(i) {
                     Some(s) => self.status_mark(*s, Level::Required),
                     None => "-".to_string(),
@@ -368,7 +500,7 @@ impl Table {
                 )?;
             }
             if let Some(fix) = &q.remediation {
-                let text = wrap(fix, 84, "      ");
+                let text = wrap(fix, width.saturating_sub(6).max(30), "      ");
                 writeln!(out, "    {}", self.paint("fix:", |s| s.cyan().bold()))?;
                 write!(out, "{text}")?;
             }
