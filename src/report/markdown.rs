@@ -230,9 +230,9 @@ impl Report for Markdown {
         let _ = writeln!(md, "### tiercheck scan — {verdict}\n");
         let _ = write!(
             md,
-            "{} finding(s); scanned {} file(s) ({} bytes), {} skipped",
-            r.findings.len(),
-            r.files_scanned,
+            "{}; scanned {} ({} bytes), {} skipped",
+            super::plural(r.findings.len(), "finding"),
+            super::plural(r.files_scanned as usize, "file"),
             r.bytes_scanned,
             r.skipped.len()
         );
