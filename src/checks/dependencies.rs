@@ -25,6 +25,27 @@ pub struct Config {
     /// Globs of scripts that may carry PEP 723 inline metadata (`**/*.py`).
     #[serde(default)]
     pub inline_scripts: Vec<Sp<String>>,
+    /// How scripts of each language import packages, for an artifact with no manifest: a
+    /// script that imports third-party packages has dependencies nothing pins.
+    #[serde(default)]
+    pub imports: Vec<Imports>,
+}
+
+/// How one language's scripts import packages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Imports {
+    /// The language, for messages (`Python`).
+    pub language: String,
+    /// Its scripts (`**/*.py`).
+    pub globs: Vec<Sp<String>>,
+    /// Regexes whose first group is an imported module or package name.
+    pub patterns: Vec<Sp<String>>,
+    /// Names that come with the language (its standard library, built-in modules).
+    #[serde(default)]
+    pub builtin: Vec<String>,
+    /// How to pin them, for the evidence (`a requirements.txt with == pins`).
+    pub pin_with: String,
 }
 
 /// A manifest found in the artifact.
@@ -99,6 +120,14 @@ impl Config {
         for g in &self.inline_scripts {
             v.glob(origin, g, owner);
         }
+        for i in &self.imports {
+            for g in &i.globs {
+                v.glob(origin, g, owner);
+            }
+            for p in &i.patterns {
+                v.regex(origin, p, owner);
+            }
+        }
     }
 
     pub(super) fn run(&self, ctx: &Ctx<'_>) -> Outcome {
@@ -128,17 +157,92 @@ impl Config {
         let inline = self.inline(ctx, &mut ev);
         failed |= inline.1;
         if found.manifests.is_empty() && !inline.0 {
-            ev.push(Evidence::new(
-                KIND,
-                "no-dependencies",
-                "no dependency manifest found: nothing to lock",
-            ));
+            if self.unpinned_imports(ctx, &mut ev) {
+                failed = true;
+            } else {
+                ev.push(Evidence::new(
+                    KIND,
+                    "no-dependencies",
+                    "no dependency manifest found, and no script imports a third-party package: nothing to lock",
+                ));
+            }
         }
         Outcome {
             status: if failed { Status::Fail } else { Status::Pass },
             evidence: ev,
             findings: Vec::new(),
         }
+    }
+
+    /// Scripts that import third-party packages although no manifest pins anything: one
+    /// evidence item per script; whether any was found.
+    fn unpinned_imports(&self, ctx: &Ctx<'_>, ev: &mut Vec<Evidence>) -> bool {
+        let vendored = vendored(ctx);
+        let files = ctx.artifact.files();
+        // A module the artifact holds (`helper.py`, `lib/`) is its own code, not a package.
+        let local: BTreeSet<String> = files
+            .iter()
+            .filter_map(|f| f.components().next())
+            .filter_map(|c| c.as_os_str().to_str())
+            .map(|s| s.split('.').next().unwrap_or(s).to_string())
+            .collect();
+        let mut any = false;
+        for lang in &self.imports {
+            let Ok(set) = super::file_exists::glob_set(&lang.globs, false) else {
+                continue;
+            };
+            let patterns: Vec<Regex> = lang
+                .patterns
+                .iter()
+                .filter_map(|p| Regex::new(&p.value).ok())
+                .collect();
+            for rel in files {
+                if !set.is_match(rel) || vendored.is_match(rel) {
+                    continue;
+                }
+                let Ok(text) = read_capped(&ctx.artifact.root.join(rel)) else {
+                    continue;
+                };
+                let mut names: Vec<String> = Vec::new();
+                let mut first_line = None;
+                for re in &patterns {
+                    for c in re.captures_iter(&text) {
+                        let Some(m) = c.get(1) else { continue };
+                        let name = package_name(m.as_str());
+                        if name.is_empty()
+                            || lang.builtin.contains(&name)
+                            || local.contains(&name)
+                            || names.contains(&name)
+                        {
+                            continue;
+                        }
+                        let line = super::ci::line_of(&text, m.start());
+                        first_line = Some(first_line.map_or(line, |l: u64| l.min(line)));
+                        names.push(name);
+                    }
+                }
+                if names.is_empty() {
+                    continue;
+                }
+                any = true;
+                names.sort();
+                let shown = Artifact::display(rel);
+                ev.push(
+                    Evidence::new(
+                        KIND,
+                        "imports-unpinned",
+                        format!(
+                            "{shown} imports {} ({}), which no manifest pins: add {}",
+                            names.join(", "),
+                            lang.language,
+                            lang.pin_with
+                        ),
+                    )
+                    .at(shown, first_line),
+                );
+            }
+        }
+        any
     }
 
     /// PEP 723 blocks; returns (any found, any unpinned).
@@ -497,6 +601,24 @@ pub fn pep723_dependencies(text: &str) -> Option<(u64, Vec<String>)> {
         })
         .unwrap_or_default();
     Some((start as u64 + 1, deps))
+}
+
+/// The package an import names: `node:fs` is built in (empty), `@scope/pkg/sub` is
+/// `@scope/pkg`, `pkg/sub` and `pkg.sub` are `pkg`.
+fn package_name(import: &str) -> String {
+    let import = import.trim();
+    if import.starts_with("node:") {
+        return String::new();
+    }
+    let mut parts = import.split('/');
+    let first = parts.next().unwrap_or("");
+    if first.starts_with('@') {
+        return match parts.next() {
+            Some(second) => format!("{first}/{second}"),
+            None => first.to_string(),
+        };
+    }
+    first.split('.').next().unwrap_or(first).to_string()
 }
 
 #[cfg(test)]
