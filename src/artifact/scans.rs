@@ -13,6 +13,9 @@ pub struct ScanCache {
     /// The compiled rules; shared by the artifacts of one run (see [`ScanCache::share`]).
     scanner: Arc<ScannerCell>,
     results: Mutex<HashMap<(String, Category), Arc<ScanReport>>>,
+    /// A scan of every file of the artifact for every category, when one was made (the
+    /// data the files hold); a one-category scan of the same files is derived from it.
+    every: OnceLock<Arc<ScanReport>>,
 }
 
 /// Where the compiled scanner is kept once built.
@@ -38,6 +41,16 @@ impl ScanCache {
     /// Compiles the rules in `cell`, shared with the other artifacts that use it.
     pub fn share(&mut self, cell: Arc<ScannerCell>) {
         self.scanner = cell;
+    }
+
+    /// The scan of every file for every category, made by `scan` the first time only.
+    pub fn every_category(&self, scan: impl FnOnce() -> ScanReport) -> Arc<ScanReport> {
+        self.every.get_or_init(|| Arc::new(scan())).clone()
+    }
+
+    /// That scan, if it was made.
+    pub fn every_category_made(&self) -> Option<Arc<ScanReport>> {
+        self.every.get().cloned()
     }
 
     /// The result for (`scope`, `category`), computed by `scan` the first time only.

@@ -158,8 +158,20 @@ impl Config {
                 None => all,
                 Some(set) => all.into_iter().filter(|f| set.is_match(f)).collect(),
             };
+            // The same files were scanned for every category already (the data the files
+            // hold): this category's findings are taken from that scan.
+            let every = (prompt_globs.is_none() && files.as_slice() == ctx.artifact.files())
+                .then(|| ctx.artifact.scans.every_category_made())
+                .flatten();
             ctx.artifact.scans.get_or_scan(&key, self.category, || {
-                let mut report = scanner.scan_files(&ctx.artifact.root, &files, &opts);
+                let mut report = match every {
+                    Some(all) => {
+                        let mut r = (*all).clone();
+                        r.findings.retain(|f| f.category == self.category.as_str());
+                        r
+                    }
+                    None => scanner.scan_files(&ctx.artifact.root, &files, &opts),
+                };
                 // What the walk could not read was not scanned either.
                 report
                     .errors

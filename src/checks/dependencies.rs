@@ -200,13 +200,18 @@ impl Config {
                 if !set.is_match(rel) || vendored.is_match(rel) {
                     continue;
                 }
-                let Ok(text) = read_capped(&ctx.artifact.root.join(rel)) else {
+                // Imports sit at the top of a script: its first 32 KiB is where they are read.
+                let Ok(head) =
+                    tiercheck_scan::read::read_head(&ctx.artifact.root.join(rel), IMPORTS_HEAD)
+                else {
                     continue;
                 };
+                let text = String::from_utf8_lossy(&head);
+                let text = text.as_ref();
                 let mut names: Vec<String> = Vec::new();
                 let mut first_line = None;
                 for re in &patterns {
-                    for c in re.captures_iter(&text) {
+                    for c in re.captures_iter(text) {
                         let Some(m) = c.get(1) else { continue };
                         let name = package_name(m.as_str());
                         if name.is_empty()
@@ -216,7 +221,7 @@ impl Config {
                         {
                             continue;
                         }
-                        let line = super::ci::line_of(&text, m.start());
+                        let line = super::ci::line_of(text, m.start());
                         first_line = Some(first_line.map_or(line, |l: u64| l.min(line)));
                         names.push(name);
                     }
@@ -602,6 +607,9 @@ pub fn pep723_dependencies(text: &str) -> Option<(u64, Vec<String>)> {
         .unwrap_or_default();
     Some((start as u64 + 1, deps))
 }
+
+/// How much of each script is read for its imports.
+const IMPORTS_HEAD: u64 = 32 * 1024;
 
 /// The package an import names: `node:fs` is built in (empty), `@scope/pkg/sub` is
 /// `@scope/pkg`, `pkg/sub` and `pkg.sub` are `pkg`.

@@ -67,6 +67,9 @@ pub fn audience_found(policy: &Policy, artifact: &Artifact) -> Vec<AudienceFound
                 continue;
             }
             let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name != "package.json" && name != "Cargo.toml" {
+                continue;
+            }
             let Ok(text) = crate::checks::ci::read_capped(&artifact.root.join(rel)) else {
                 continue;
             };

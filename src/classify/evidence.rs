@@ -47,10 +47,12 @@ pub fn data_found(policy: &Policy, artifact: &Artifact) -> Vec<DataFound> {
         honour_allow_marker: false,
         ..ScanOptions::default()
     };
-    let report = scanner.scan_files(&artifact.root, artifact.files(), &opts);
+    let report = artifact
+        .scans
+        .every_category(|| scanner.scan_files(&artifact.root, artifact.files(), &opts));
     // (implication, path) → count and the first finding.
     let mut per: BTreeMap<(usize, String), (usize, Finding)> = BTreeMap::new();
-    for f in report.findings {
+    for f in report.findings.iter().cloned() {
         if let Some(k) = de.implies.iter().position(|i| matches(i, &f)) {
             per.entry((k, f.path.clone()))
                 .and_modify(|e| e.0 += 1)

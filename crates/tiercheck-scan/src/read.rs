@@ -74,8 +74,8 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
     o.open(path)
 }
 
-/// The bytes of the regular file at `path` (symlinks followed), at most `limit` of them.
-pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+/// The regular file at `path` (symlinks followed), opened, with its metadata.
+fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
     // Checked before opening as well, so that nothing but a regular file is ever opened
     // (opening some devices has effects); checked again on the handle, which is what is read.
     let before = std::fs::metadata(path).map_err(ReadError::Io)?;
@@ -87,6 +87,22 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     if !meta.is_file() {
         return Err(ReadError::NotRegular(kind(meta.file_type())));
     }
+    Ok((file, meta))
+}
+
+/// The first `len` bytes (or fewer) of the regular file at `path`, whatever its size.
+pub fn read_head(path: &Path, len: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, meta) = open_regular(path)?;
+    let mut bytes = Vec::with_capacity(meta.len().min(len) as usize);
+    file.take(len)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    Ok(bytes)
+}
+
+/// The bytes of the regular file at `path` (symlinks followed), at most `limit` of them.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, meta) = open_regular(path)?;
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
             size: meta.len(),
@@ -121,6 +137,9 @@ mod tests {
             matches!(e, ReadError::TooLarge { size: 11, limit: 4 }),
             "{e}"
         );
+        assert_eq!(read_head(&f, 4).unwrap(), b"vers");
+        assert_eq!(read_head(&f, 100).unwrap(), b"version: 1\n");
+        assert!(read_head(dir.path(), 4).is_err());
         let e = read_regular(dir.path(), 100).unwrap_err();
         assert_eq!(e.to_string(), "it is a folder, not a regular file");
         assert!(matches!(
