@@ -4,29 +4,14 @@
 
 mod common;
 
-use common::Fixture;
+use common::{Fixture, git};
 use serde_json::Value;
-
-fn git(f: &Fixture, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(f.path())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn fixture(audience: &str) -> Fixture {
     let f = Fixture::new();
-    git(&f, &["init", "-q", "-b", "main"]);
+    git(&f.path(), &["init", "-q", "-b", "main"]);
     git(
-        &f,
+        &f.path(),
         &["remote", "add", "origin", "git@github.com:acme/tool.git"],
     );
     f.write(

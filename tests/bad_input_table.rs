@@ -12,7 +12,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::Fixture;
+use common::{Fixture, git};
 
 /// The longest one run may take (a debug build on a shared, noisy machine).
 const LIMIT: Duration = Duration::from_secs(20);
@@ -108,26 +108,6 @@ fn sparse(path: &Path, len: u64) {
         std::fs::create_dir_all(p).unwrap();
     }
     std::fs::File::create(path).unwrap().set_len(len).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Jane")
-        .env("GIT_AUTHOR_EMAIL", "jane@corp.example")
-        .env("GIT_COMMITTER_NAME", "Jane")
-        .env("GIT_COMMITTER_EMAIL", "jane@corp.example")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A real repository with one commit of `files`.

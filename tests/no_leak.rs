@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::git;
+
 use proptest::prelude::*;
 
 const FORMATS: [&str; 5] = ["table", "json", "sarif", "junit", "markdown"];
@@ -16,26 +18,6 @@ fn token(seed: u32) -> String {
         .map(|i| abc[((i * 7 + seed * 13 + (i * i) % 5) % 62) as usize] as char)
         .collect();
     format!("ghp_{body}")
-}
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Jane")
-        .env("GIT_AUTHOR_EMAIL", "jane@corp.example")
-        .env("GIT_COMMITTER_NAME", "Jane")
-        .env("GIT_COMMITTER_EMAIL", "jane@corp.example")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 proptest! {

@@ -159,3 +159,25 @@ pub fn token(seed: u32) -> String {
         .collect();
     format!("tkn_{body}")
 }
+
+/// Runs git in `dir` as Jane (jane@corp.example), with no system or user configuration, and
+/// panics with git's message when it fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Jane")
+        .env("GIT_AUTHOR_EMAIL", "jane@corp.example")
+        .env("GIT_COMMITTER_NAME", "Jane")
+        .env("GIT_COMMITTER_EMAIL", "jane@corp.example")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
