@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use super::classify;
 use crate::artifact::Artifact;
 use crate::evaluate::{AudienceFound, TierDecision};
 use crate::policy::Policy;
@@ -61,11 +60,21 @@ pub fn audience_found(policy: &Policy, artifact: &Artifact) -> Vec<AudienceFound
         }
     }
     if ae.packages {
+        // Installed packages (the policy's `vendored` trees) carry their own manifests.
+        let mut vendored = globset::GlobSetBuilder::new();
+        for g in policy.vendored.iter().flatten() {
+            if let Ok(g) = globset::Glob::new(&g.value) {
+                vendored.add(g);
+            }
+        }
+        let vendored = vendored
+            .build()
+            .unwrap_or_else(|_| globset::GlobSet::empty());
         for rel in artifact.files() {
-            let shown = Artifact::display(rel);
-            if shown.contains("node_modules/") || shown.starts_with("target/") {
+            if vendored.is_match(rel) {
                 continue;
             }
+            let shown = Artifact::display(rel);
             let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if name != "package.json" && name != "Cargo.toml" {
                 continue;
@@ -152,11 +161,7 @@ pub fn raise_for_audience(
         return;
     };
     let q = &ae.question.value;
-    let order = policy
-        .question(q)
-        .map(|q| q.answer_ids())
-        .unwrap_or_default();
-    let rank = |a: &str| order.iter().position(|x| *x == a);
+    let rank = |a: &str| super::answer_rank(policy, q, a);
     let lower = match (answers.get(q).and_then(|g| rank(g)), rank(&ae.answer.value)) {
         (Some(g), Some(i)) => g < i,
         _ => false,
@@ -172,21 +177,11 @@ pub fn raise_for_audience(
     };
     let given = answers.get(q).map(String::as_str).unwrap_or("");
     if ae.under_classify {
-        let mut raised = answers.clone();
-        raised.insert(q.clone(), ae.answer.value.clone());
-        let mut reason = format!(
+        let why = format!(
             "under-classified: {q} '{given}' was given, but {first}{more}, so {q} is at least '{}'",
             ae.answer.value
         );
-        if let Ok(c) = classify(policy, &raised) {
-            if matches!((policy.tier_rank(&c.tier), policy.tier_rank(&decision.tier)), (Some(a), Some(b)) if a > b)
-            {
-                decision.tier = c.tier.clone();
-            }
-            reason.push_str(&format!(": {}", c.reason));
-        }
-        decision.reason = reason;
-        decision.under_classified = true;
+        super::under_classify(policy, answers, (q, &ae.answer.value), why, decision);
     } else {
         decision.reason = format!(
             "{}; warning: {q} '{given}' was given, but {first}{more}",
