@@ -281,8 +281,9 @@ const LET_THROUGH: [&str; 6] = [
 ];
 
 /// (requirement id, evidence) of every such item in `r`, in requirement order. Reviewed
-/// commits and merges whose review is only claimed are summed up in one item per
-/// requirement (a long history would otherwise list each).
+/// commits and merges whose review is only claimed (`commit-reviewed`, `merged-request`;
+/// proven ones have signals of their own) are summed up in one item per requirement (a long
+/// history would otherwise list each).
 pub(crate) fn let_through(r: &ArtifactReport) -> Vec<(&str, Evidence)> {
     let mut out = Vec::new();
     for q in &r.requirements {
@@ -292,10 +293,7 @@ pub(crate) fn let_through(r: &ArtifactReport) -> Vec<(&str, Evidence)> {
         let claims: Vec<&Evidence> = q
             .evidence
             .iter()
-            .filter(|e| {
-                matches!(e.signal.as_str(), "commit-reviewed" | "merged-request")
-                    && e.message.contains("a claim")
-            })
+            .filter(|e| matches!(e.signal.as_str(), "commit-reviewed" | "merged-request"))
             .collect();
         for e in &q.evidence {
             if LET_THROUGH.contains(&e.signal.as_str())
