@@ -179,3 +179,23 @@ fn a_policy_implying_an_unknown_answer_is_a_located_error() {
     assert!(err.contains("p.yaml:7:15"), "{err}");
     assert!(err.contains("unknown answer `secretive`"), "{err}");
 }
+
+#[test]
+fn an_ignore_file_does_not_hide_committed_data_from_the_check() {
+    let f = Fixture::new();
+    let root = f.path();
+    common::git(&root, &["init", "-q", "-b", "main"]);
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n",
+    );
+    f.write("customers.csv", customers_csv());
+    common::git(&root, &["add", "-A"]);
+    common::git(&root, &["commit", "-q", "-m", "export"]);
+    // Committed, then ignored: the file is still in what is shared.
+    f.write(".gitignore", "customers.csv\n");
+    let (code, v, _) = run(&f, &["verify"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["classification"]["data_under_classified"], true, "{v}");
+    assert_eq!(v["classification"]["data"][0]["path"], "customers.csv");
+}

@@ -3,6 +3,7 @@
 //! the rules once and read each file set once per category.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tiercheck_scan::{Category, RuleSet, ScanReport, Scanner};
@@ -15,8 +16,11 @@ pub struct ScanCache {
     results: Mutex<HashMap<(String, Category), Arc<ScanReport>>>,
     /// A scan of every file of the artifact for every category, when one was made (the
     /// data the files hold); a one-category scan of the same files is derived from it.
-    every: OnceLock<Arc<ScanReport>>,
+    every: OnceLock<EveryCategory>,
 }
+
+/// The files scanned for every category, and what the scan found.
+pub type EveryCategory = (Vec<PathBuf>, Arc<ScanReport>);
 
 /// Where the compiled scanner is kept once built.
 #[derive(Default)]
@@ -43,13 +47,23 @@ impl ScanCache {
         self.scanner = cell;
     }
 
-    /// The scan of every file for every category, made by `scan` the first time only.
-    pub fn every_category(&self, scan: impl FnOnce() -> ScanReport) -> Arc<ScanReport> {
-        self.every.get_or_init(|| Arc::new(scan())).clone()
+    /// The scan of `files` for every category, made by `scan` the first time only.
+    pub fn every_category(
+        &self,
+        files: Vec<PathBuf>,
+        scan: impl FnOnce(&[PathBuf]) -> ScanReport,
+    ) -> Arc<ScanReport> {
+        self.every
+            .get_or_init(|| {
+                let report = Arc::new(scan(&files));
+                (files, report)
+            })
+            .1
+            .clone()
     }
 
-    /// That scan, if it was made.
-    pub fn every_category_made(&self) -> Option<Arc<ScanReport>> {
+    /// That scan and the files it read, if it was made.
+    pub fn every_category_made(&self) -> Option<EveryCategory> {
         self.every.get().cloned()
     }
 

@@ -160,12 +160,14 @@ impl Config {
             };
             // The same files were scanned for every category already (the data the files
             // hold): this category's findings are taken from that scan.
-            let every = (prompt_globs.is_none() && files.as_slice() == ctx.artifact.files())
-                .then(|| ctx.artifact.scans.every_category_made())
-                .flatten();
+            let every = ctx
+                .artifact
+                .scans
+                .every_category_made()
+                .filter(|(scanned, _)| prompt_globs.is_none() && *scanned == files);
             ctx.artifact.scans.get_or_scan(&key, self.category, || {
                 let mut report = match every {
-                    Some(all) => {
+                    Some((_, all)) => {
                         let mut r = (*all).clone();
                         r.findings.retain(|f| f.category == self.category.as_str());
                         r
@@ -261,24 +263,29 @@ impl Config {
 /// working tree.
 /// Looked up once per artifact, however many content scans ask.
 fn tracked_but_ignored(ctx: &Ctx<'_>) -> Arc<TrackedIgnored> {
-    ctx.artifact
-        .memo(|| TrackedIgnored(find_tracked_but_ignored(ctx)))
+    tracked_but_ignored_in(ctx.artifact)
+}
+
+/// [`tracked_but_ignored`] for an artifact, outside a check (the data evidence reads every
+/// committed file whatever the ignore files say).
+pub(crate) fn tracked_but_ignored_in(artifact: &crate::artifact::Artifact) -> Arc<TrackedIgnored> {
+    artifact.memo(|| TrackedIgnored(find_tracked_but_ignored(artifact)))
 }
 
 /// Files git tracks that the artifact's walk left out (see [`tracked_but_ignored`]).
-struct TrackedIgnored(Vec<PathBuf>);
+pub(crate) struct TrackedIgnored(pub(crate) Vec<PathBuf>);
 
-fn find_tracked_but_ignored(ctx: &Ctx<'_>) -> Vec<PathBuf> {
-    let Ok(repo) = crate::git::open(&ctx.artifact.root) else {
+fn find_tracked_but_ignored(artifact: &crate::artifact::Artifact) -> Vec<PathBuf> {
+    let Ok(repo) = crate::git::open(&artifact.root) else {
         return Vec::new();
     };
-    let Some(scope) = ctx.artifact.git_scope(&repo) else {
+    let Some(scope) = artifact.git_scope(&repo) else {
         return Vec::new();
     };
     let Ok(tracked) = repo.tracked(&scope) else {
         return Vec::new();
     };
-    let walked: std::collections::HashSet<&PathBuf> = ctx.artifact.files().iter().collect();
+    let walked: std::collections::HashSet<&PathBuf> = artifact.files().iter().collect();
     tracked
         .iter()
         .map(|p| {
@@ -288,9 +295,7 @@ fn find_tracked_but_ignored(ctx: &Ctx<'_>) -> Vec<PathBuf> {
         .filter(|rel| !walked.contains(rel))
         // Only what is there to read: a tracked file deleted from the work tree, or a
         // symlink, is not the walk's to report.
-        .filter(|rel| {
-            std::fs::symlink_metadata(ctx.artifact.root.join(rel)).is_ok_and(|m| m.is_file())
-        })
+        .filter(|rel| std::fs::symlink_metadata(artifact.root.join(rel)).is_ok_and(|m| m.is_file()))
         .collect()
 }
 

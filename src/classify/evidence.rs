@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use tiercheck_scan::{Finding, ScanOptions};
 
-use super::classify;
 use crate::artifact::Artifact;
 use crate::evaluate::{DataFound, TierDecision};
 use crate::policy::{Implication, Policy};
@@ -22,13 +21,30 @@ fn plural(i: &Implication, n: usize) -> String {
     }
 }
 
-fn matches(i: &Implication, f: &Finding) -> bool {
-    let category = i.category.is_none_or(|c| c.as_str() == f.category);
-    let rules = i.rules.is_empty()
-        || i.rules.iter().any(|g| {
-            globset::Glob::new(&g.value).is_ok_and(|g| g.compile_matcher().is_match(&f.rule_id))
-        });
-    category && rules
+/// Whether finding `f` is of the kind `i` names; `rules` is `i.rules` compiled (`None`:
+/// any rule).
+fn matches(i: &Implication, rules: Option<&globset::GlobSet>, f: &Finding) -> bool {
+    i.category.is_none_or(|c| c.as_str() == f.category)
+        && rules.is_none_or(|set| set.is_match(&f.rule_id))
+}
+
+/// Each implication's rule globs as one set, compiled once (validated with the policy; a set
+/// that fails to build matches nothing).
+fn rule_sets(implies: &[Implication]) -> Vec<Option<globset::GlobSet>> {
+    implies
+        .iter()
+        .map(|i| {
+            (!i.rules.is_empty()).then(|| {
+                let mut b = globset::GlobSetBuilder::new();
+                for g in &i.rules {
+                    if let Ok(g) = globset::Glob::new(&g.value) {
+                        b.add(g);
+                    }
+                }
+                b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+            })
+        })
+        .collect()
 }
 
 /// What the artifact's files show, per file and kind of data; empty when the policy has no
@@ -47,13 +63,27 @@ pub fn data_found(policy: &Policy, artifact: &Artifact) -> Vec<DataFound> {
         honour_allow_marker: false,
         ..ScanOptions::default()
     };
-    let report = artifact
-        .scans
-        .every_category(|| scanner.scan_files(&artifact.root, artifact.files(), &opts));
+    // Every committed file counts, whatever the repository's ignore files say: a
+    // `.gitignore` line must not hide the customer export that is shipped with the code.
+    let mut files: Vec<std::path::PathBuf> = artifact.files().to_vec();
+    files.extend(
+        crate::checks::content_scan::tracked_but_ignored_in(artifact)
+            .0
+            .iter()
+            .cloned(),
+    );
+    files.sort();
+    files.dedup();
+    let report = artifact.scans.every_category(files, |files| {
+        scanner.scan_files(&artifact.root, files, &opts)
+    });
+    let sets = rule_sets(&de.implies);
     // (implication, path) → count and the first finding.
     let mut per: BTreeMap<(usize, String), (usize, Finding)> = BTreeMap::new();
     for f in report.findings.iter().cloned() {
-        if let Some(k) = de.implies.iter().position(|i| matches(i, &f)) {
+        if let Some(k) =
+            (0..de.implies.len()).find(|&k| matches(&de.implies[k], sets[k].as_ref(), &f))
+        {
             per.entry((k, f.path.clone()))
                 .and_modify(|e| e.0 += 1)
                 .or_insert((1, f));
@@ -109,11 +139,7 @@ pub fn raise_for_data(
         return;
     }
     let q = &de.question.value;
-    let order = policy
-        .question(q)
-        .map(|q| q.answer_ids())
-        .unwrap_or_default();
-    let rank = |a: &str| order.iter().position(|x| *x == a);
+    let rank = |a: &str| super::answer_rank(policy, q, a);
     // The most sensitive answer the evidence implies.
     let implied = found
         .iter()
@@ -124,30 +150,17 @@ pub fn raise_for_data(
     match (implied, given.and_then(|g| rank(g))) {
         (Some((ir, ia)), Some(gr)) if ir > gr => {
             let strongest: Vec<&DataFound> = found.iter().filter(|d| d.answer == ia).collect();
-            let mut raised = answers.clone();
-            raised.insert(q.clone(), ia.clone());
             let label = policy
                 .question(q)
                 .and_then(|qd| qd.answers.iter().find(|a| a.id.value == ia))
                 .map(|a| a.label.to_lowercase())
                 .unwrap_or_else(|| ia.clone());
-            let mut reason = format!(
+            let why = format!(
                 "under-classified: {q} '{}' was given, but the files hold {label} ({}), so {q} is at least '{ia}'",
                 given.map(String::as_str).unwrap_or(""),
                 summary(&strongest, 3)
             );
-            if let Ok(c) = classify(policy, &raised) {
-                let higher = match (policy.tier_rank(&c.tier), policy.tier_rank(&decision.tier)) {
-                    (Some(a), Some(b)) => a > b,
-                    _ => false,
-                };
-                if higher {
-                    decision.tier = c.tier.clone();
-                }
-                reason.push_str(&format!(": {}", c.reason));
-            }
-            decision.reason = reason;
-            decision.under_classified = true;
+            super::under_classify(policy, answers, (q, &ia), why, decision);
             decision.data_under_classified = true;
         }
         _ => {

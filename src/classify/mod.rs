@@ -94,6 +94,41 @@ pub fn effective_tier<'a>(
     }
 }
 
+/// Where `answer` stands among `question`'s answers (least to most exposed or sensitive).
+fn answer_rank(policy: &Policy, question: &str, answer: &str) -> Option<usize> {
+    policy
+        .question(question)?
+        .answers
+        .iter()
+        .position(|a| a.id.value == answer)
+}
+
+/// Marks `decision` under-classified because the evidence implies `answer` to `question`:
+/// the answers are classified again with it, the tier is raised when that is stricter, and
+/// the reason is `why` followed by that classification's reason.
+fn under_classify(
+    policy: &Policy,
+    answers: &BTreeMap<String, String>,
+    (question, answer): (&str, &str),
+    why: String,
+    decision: &mut crate::evaluate::TierDecision,
+) {
+    let mut raised = answers.clone();
+    raised.insert(question.to_string(), answer.to_string());
+    let mut reason = why;
+    if let Ok(c) = classify(policy, &raised) {
+        if let (Some(new), Some(old)) =
+            (policy.tier_rank(&c.tier), policy.tier_rank(&decision.tier))
+            && new > old
+        {
+            decision.tier = c.tier.clone();
+        }
+        reason.push_str(&format!(": {}", c.reason));
+    }
+    decision.reason = reason;
+    decision.under_classified = true;
+}
+
 /// The manifest's answers to the policy's questions (question id → answer id).
 pub fn answers_of(
     policy: &Policy,
