@@ -60,6 +60,16 @@ impl ConfigError {
 }
 
 impl Problem {
+    /// A problem with no location.
+    pub fn plain(message: impl Into<String>) -> Self {
+        Problem {
+            message: message.into(),
+            location: None,
+            source_line: None,
+            help: None,
+        }
+    }
+
     /// A problem at `line`:`column` of `file`, whose text is `source`.
     pub fn at(
         message: impl Into<String>,

@@ -40,6 +40,7 @@ pub fn check(data: &[u8]) {
                 path: Some(next()).filter(|p| !p.is_empty()),
                 line: Some(pick(5 + i) as u64),
                 message: next(),
+                mark: None,
             }];
             RequirementResult {
                 id: next(),
@@ -55,6 +56,8 @@ pub fn check(data: &[u8]) {
     let report = ArtifactReport {
         path: next(),
         manifest: Some(next()),
+        folder: next(),
+        ships_with: vec![next()].into_iter().filter(|s| !s.is_empty()).collect(),
         tier: next(),
         tier_name: next(),
         reason: next(),
@@ -66,7 +69,7 @@ pub fn check(data: &[u8]) {
             under_classified: pick(17) % 2 == 0,
             data_under_classified: false,
             data: Vec::new(),
-        audience: Vec::new(),
+            audience: Vec::new(),
         },
         passed: pick(18) % 2 == 0,
         requirements,

@@ -4,6 +4,7 @@
 //! compute once per artifact: scan results (`scans`) and a memo by type ([`Artifact::memo`]).
 
 pub mod digest;
+mod references;
 mod scans;
 
 pub use scans::ScanCache;
@@ -23,6 +24,11 @@ pub struct Artifact {
     pub root: PathBuf,
     /// When the artifact is one file, its path relative to `root`.
     pub only: Option<PathBuf>,
+    /// With `only`: the files its manifest says ship with it (`files:`), relative to `root`.
+    pub with: Vec<PathBuf>,
+    /// With `only`: whether the files the script names (`open('customers.csv')`) are part
+    /// of the artifact, as when it is assessed or verified; `scan FILE` reads one file.
+    pub follow_names: bool,
     /// The governing manifest, if any.
     pub manifest: Option<LoadedManifest>,
     /// Folders below `root` governed by nested manifests, excluded from this artifact.
@@ -106,6 +112,8 @@ impl Artifact {
         Artifact {
             root,
             only,
+            with: Vec::new(),
+            follow_names: false,
             manifest,
             excluded,
             repo_root,
@@ -116,6 +124,47 @@ impl Artifact {
             scans: Default::default(),
             staged: false,
         }
+    }
+
+    /// The artifact of one file: the file, the files its manifest ships with it (`with`,
+    /// relative to the file's folder) and the files its text names.
+    pub fn file(path: &Path, manifest: Option<LoadedManifest>, with: Vec<PathBuf>) -> Self {
+        let mut a = Artifact::new(path, manifest, Vec::new());
+        a.with = with;
+        a.follow_names = a.only.is_some();
+        a
+    }
+
+    /// The files shipped with a one-file artifact's file, relative to `root`: those its
+    /// manifest lists and those its text names. Empty for a folder.
+    pub fn companions(&self) -> Vec<&PathBuf> {
+        match &self.only {
+            Some(only) => self.files().iter().filter(|f| *f != only).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The artifact's file or folder as shown to the user, quoted for a shell when needed.
+    pub fn shown_path(&self) -> String {
+        let path = match &self.only {
+            Some(f) => shown(&self.root.join(f)),
+            None => shown(&self.root),
+        };
+        shell_word(&path)
+    }
+
+    /// The manifest's file name, as evidence names it: `.tier.yaml` for a folder,
+    /// `demo.py.tier.yaml` for a file (the one `assess --write` would make when there is none).
+    pub fn manifest_name(&self) -> String {
+        let path = match (&self.manifest, &self.only) {
+            (Some(m), _) => m.path.clone(),
+            (None, Some(f)) => crate::manifest::file_manifest_for(f),
+            (None, None) => PathBuf::from(MANIFEST_FILE),
+        };
+        path.file_name().map_or_else(
+            || MANIFEST_FILE.to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     }
 
     /// The manifest, or an empty one when there is none.
@@ -140,8 +189,15 @@ impl Artifact {
     fn walked(&self) -> &Walked {
         self.files.get_or_init(|| {
             if let Some(only) = &self.only {
+                let mut files = vec![only.clone()];
+                files.extend(self.with.iter().cloned());
+                if self.follow_names {
+                    files.extend(references::named_in(&self.root, only));
+                }
+                files.sort();
+                files.dedup();
                 return Walked {
-                    files: vec![only.clone()],
+                    files,
                     errors: Vec::new(),
                 };
             }
@@ -206,7 +262,12 @@ impl Artifact {
                 format!("{prefix}/{rel}")
             }
         };
-        let only = self.only.as_ref().map(|o| join(&Artifact::display(o)));
+        let only = self.only.as_ref().map(|_| {
+            self.files()
+                .iter()
+                .map(|f| join(&Artifact::display(f)))
+                .collect()
+        });
         let mut excluded = vec![join(MANIFEST_FILE)];
         excluded.extend(self.excluded.iter().filter_map(|d| repo.relative(d)));
         Some(Scope {
@@ -219,6 +280,20 @@ impl Artifact {
     /// Displays a path relative to the artifact root with forward slashes.
     pub fn display(rel: &Path) -> String {
         tiercheck_scan::display_path(rel)
+    }
+}
+
+/// `path` as one word of a shell command line: quoted when it holds anything but plain
+/// characters.
+pub fn shell_word(path: &str) -> String {
+    if !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/+@,:".contains(c))
+    {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
     }
 }
 

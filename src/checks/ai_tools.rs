@@ -65,7 +65,8 @@ impl Config {
                         KIND,
                         "ai-agent",
                         format!(
-                            "{f} reveals an AI agent, tool unspecified: declare it in ai_tools in .tier.yaml"
+                            "{f} reveals an AI agent, tool unspecified: declare it in ai_tools in {}",
+                            ctx.artifact.manifest_name()
                         ),
                     )
                     .at(f, None),
@@ -87,8 +88,9 @@ impl Config {
                         KIND,
                         "ai-tool-undeclared",
                         format!(
-                            "{} is in use ({f}) but not declared: declare it in ai_tools (`{id}`) in .tier.yaml",
-                            tool.map_or(*id, |t| t.name.as_str())
+                            "{} is in use ({f}) but not declared: declare it in ai_tools (`{id}`) in {}",
+                            tool.map_or(*id, |t| t.name.as_str()),
+                            ctx.artifact.manifest_name()
                         ),
                     )
                     .at(f.clone(), None),

@@ -168,11 +168,12 @@ impl Config {
                     Some(true),
                 )
             };
-            let e = at_review(Evidence::new(KIND, signal, message), r);
+            let mut e = at_review(Evidence::new(KIND, signal, message), r, ctx.artifact);
             if ok == Some(true) {
+                e = e.supporting();
                 // Who reviewed is proven by a signature, or a claim the policy counts here.
                 let standing = super::signed::standing(ctx, KIND, r);
-                let proof = at_review(standing.evidence, r);
+                let proof = at_review(standing.evidence, r, ctx.artifact);
                 if standing.counts {
                     return Ok(Verdict {
                         reviewed: Some(true),
@@ -324,7 +325,8 @@ impl Config {
                         t.author,
                         by.join(", ")
                     ),
-                ),
+                )
+                .supporting(),
                 Coverage::Merged { matched, merged } => {
                     let list: Vec<String> = merged.iter().map(|(m, _)| short(*m)).collect();
                     let brought = if list.is_empty() {
@@ -344,6 +346,7 @@ impl Config {
                             t.summary
                         ),
                     )
+                    .supporting()
                 }
                 Coverage::Unreviewed { self_trailers } => {
                     unreviewed += 1;

@@ -194,7 +194,7 @@ impl Config {
                             b.value, ctx.tier
                         ),
                     )
-                    .at(".tier.yaml", Some(b.referenced.line())),
+                    .at(ctx.artifact.manifest_name(), Some(b.referenced.line())),
                 );
                 None
             }
@@ -316,9 +316,10 @@ fn staged_report(
             "the artifact lies outside the repository's working tree".into(),
         ));
     };
+    // A one-file artifact is looked for in its folder; `keep` takes its files alone.
     let limit = Limit {
-        prefix: scope.only.clone().unwrap_or_else(|| scope.prefix.clone()),
-        file: scope.only.is_some(),
+        prefix: scope.prefix.clone(),
+        file: false,
     };
     let keep =
         |p: &str| scope.contains(p) && prompt_globs.is_none_or(|g| g.is_match(limit.relative(p)));

@@ -280,7 +280,8 @@ impl Config {
                             deps.len()
                         ),
                     )
-                    .at(shown, Some(line)),
+                    .at(shown, Some(line))
+                    .supporting(),
                 );
             } else {
                 bad = true;
@@ -349,7 +350,8 @@ fn check_manifest(
                 "lockfile-not-needed",
                 format!("{shown} declares no dependencies ({})", eco.name),
             )
-            .at(shown, None),
+            .at(shown, None)
+            .supporting(),
         );
         return false;
     }
@@ -380,7 +382,8 @@ fn check_manifest(
                         "requirements-pinned",
                         format!("{shown} pins every requirement"),
                     )
-                    .at(shown, None),
+                    .at(shown, None)
+                    .supporting(),
                 );
                 false
             } else {
@@ -413,7 +416,8 @@ fn check_manifest(
                         "lockfile-present",
                         format!("{shown} is locked by {lock}"),
                     )
-                    .at(lock, None),
+                    .at(lock, None)
+                    .supporting(),
                 );
                 false
             }

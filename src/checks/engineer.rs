@@ -59,7 +59,7 @@ impl Config {
                 Evidence::new(
                     KIND,
                     format!("{field}-missing"),
-                    format!("`{field}` is not set in .tier.yaml"),
+                    format!("`{field}` is not set in {}", ctx.artifact.manifest_name()),
                 ),
             );
         };

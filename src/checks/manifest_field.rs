@@ -59,7 +59,10 @@ impl Config {
                 Evidence::new(
                     KIND,
                     missing_signal,
-                    format!("no .tier.yaml, so `{field}` is not set"),
+                    format!(
+                        "no {}, so `{field}` is not set",
+                        ctx.artifact.manifest_name()
+                    ),
                 ),
             );
         };
@@ -69,11 +72,8 @@ impl Config {
             .map(|n| n.to_string_lossy().into_owned());
         let values: Vec<&Sp<String>> = match ctx.artifact.manifest().field(field) {
             FieldValue::Missing => {
-                let mut e = Evidence::new(
-                    KIND,
-                    missing_signal,
-                    format!("`{field}` is not set in .tier.yaml"),
-                );
+                // The manifest's path goes with the evidence, not in its message twice.
+                let mut e = Evidence::new(KIND, missing_signal, format!("`{field}` is not set"));
                 e.path = manifest_path;
                 return Outcome::one(Status::Fail, e);
             }

@@ -72,6 +72,11 @@ pub struct Evidence {
     pub line: Option<u64>,
     /// A sentence for people.
     pub message: String,
+    /// How this item bears on its requirement, when it differs from its check's outcome:
+    /// a review that is current within a check that fails for want of a signature supports
+    /// the requirement, and is never shown as a failure.
+    #[serde(skip)]
+    pub mark: Option<Status>,
 }
 
 impl Evidence {
@@ -83,7 +88,20 @@ impl Evidence {
             path: None,
             line: None,
             message: message.into(),
+            mark: None,
         }
+    }
+
+    /// Marks the item as evidence that supports its requirement, whatever the check
+    /// concludes.
+    pub fn supporting(self) -> Self {
+        self.marked(Status::Pass)
+    }
+
+    /// Marks the item with its own status.
+    pub fn marked(mut self, status: Status) -> Self {
+        self.mark = Some(status);
+        self
     }
 
     /// Adds the file (and line) the evidence points at.

@@ -9,7 +9,7 @@ use super::{Ctx, Evidence, Outcome, Status};
 use crate::artifact::digest::abbrev;
 use crate::config::{Sp, Validator};
 use crate::detection::identity;
-use crate::manifest::{FIELD_NAMES, FieldValue, MANIFEST_FILE, Review, ReviewKind};
+use crate::manifest::{FIELD_NAMES, FieldValue, Review, ReviewKind};
 
 const KIND: &str = "review-attestation";
 
@@ -28,8 +28,8 @@ pub struct Config {
 }
 
 /// Evidence pointing at a review entry in the manifest.
-pub(super) fn at_review(e: Evidence, r: &Review) -> Evidence {
-    e.at(MANIFEST_FILE, Some(r.by.referenced.line()))
+pub(super) fn at_review(e: Evidence, r: &Review, artifact: &crate::artifact::Artifact) -> Evidence {
+    e.at(artifact.manifest_name(), Some(r.by.referenced.line()))
 }
 
 /// The error outcome when the digest cannot be computed.
@@ -76,8 +76,9 @@ impl Config {
                             KIND,
                             format!("{}-missing", field.value),
                             format!(
-                                "`{}` is not set in .tier.yaml, so whose {kind} review counts is unknown",
-                                field.value
+                                "`{}` is not set in {}, so whose {kind} review counts is unknown",
+                                field.value,
+                                ctx.artifact.manifest_name()
                             ),
                         ),
                     );
@@ -138,11 +139,13 @@ impl Config {
                         digest.files.len(),
                         if digest.files.len() == 1 { "" } else { "s" }
                     ),
-                ),
+                )
+                .supporting(),
                 r,
+                ctx.artifact,
             );
             let standing = super::signed::standing(ctx, KIND, r);
-            let proof = at_review(standing.evidence, r);
+            let proof = at_review(standing.evidence, r, ctx.artifact);
             if standing.counts {
                 let mut ev = vec![current, proof];
                 ev.append(&mut notes);
@@ -181,11 +184,15 @@ impl Config {
                         ),
                     ),
                     other,
+                    ctx.artifact,
                 )],
                 None => vec![Evidence::new(
                     KIND,
                     "review-missing",
-                    format!("no {kind} review{who} is recorded in .tier.yaml"),
+                    format!(
+                        "no {kind} review{who} is recorded in {}",
+                        ctx.artifact.manifest_name()
+                    ),
                 )],
             };
             ev.append(&mut notes);
@@ -208,6 +215,7 @@ impl Config {
                 ),
             ),
             r,
+            ctx.artifact,
         )];
         ev.extend(changed_files(ctx, r));
         ev.append(&mut notes);

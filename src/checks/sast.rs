@@ -55,21 +55,27 @@ impl Config {
                 ),
             ));
         }
-        ev.extend(sast.into_iter().map(|d| d.evidence));
+        ev.extend(sast.into_iter().map(|d| d.evidence.supporting()));
         if secrets.is_empty() {
-            if self.require_secret_scanner {
+            let mark = if self.require_secret_scanner {
                 status = Status::Fail;
-            }
-            ev.push(Evidence::new(
-                KIND,
-                "secret-scanner-missing",
-                format!(
-                    "no secret scanner runs in CI or pre-commit ({})",
-                    ci::known(ctx, is_secret_scanner)
-                ),
-            ));
+                Status::Fail
+            } else {
+                Status::Warn
+            };
+            ev.push(
+                Evidence::new(
+                    KIND,
+                    "secret-scanner-missing",
+                    format!(
+                        "no secret scanner runs in CI or pre-commit ({})",
+                        ci::known(ctx, is_secret_scanner)
+                    ),
+                )
+                .marked(mark),
+            );
         }
-        ev.extend(secrets.into_iter().map(|d| d.evidence));
+        ev.extend(secrets.into_iter().map(|d| d.evidence.supporting()));
         ev.extend(ci::index(ctx).unreadable_as(KIND));
         Outcome {
             status,

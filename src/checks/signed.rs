@@ -15,9 +15,10 @@ pub(super) struct Standing {
 }
 
 /// The command that records a signed review, for remediation text.
-fn sign_hint(r: &Review) -> String {
+fn sign_hint(ctx: &Ctx<'_>, r: &Review) -> String {
     format!(
-        "record it signed: `tiercheck review --by {} --kind {} --key ~/.ssh/id_ed25519`",
+        "record it signed: `tiercheck review {} --by {} --kind {} --key ~/.ssh/id_ed25519` (`--new-key` instead of `--key …` makes a key first)",
+        ctx.artifact.shown_path(),
         r.by.value,
         r.kind_name()
     )
@@ -37,7 +38,8 @@ pub(super) fn standing(ctx: &Ctx<'_>, check: &str, r: &Review) -> Standing {
                     format!(
                         "the review is not signed ({why}): a claim, which the policy counts at {tier}"
                     ),
-                ),
+                )
+                .marked(super::Status::Warn),
             }
         } else {
             Standing {
@@ -47,7 +49,7 @@ pub(super) fn standing(ctx: &Ctx<'_>, check: &str, r: &Review) -> Standing {
                     "review-unsigned-refused",
                     format!(
                         "the review is not signed ({why}), and at {tier} the policy counts only signed reviews (`signatures.unsigned_reviews`); {}",
-                        sign_hint(r)
+                        sign_hint(ctx, r)
                     ),
                 ),
             }
@@ -80,7 +82,8 @@ pub(super) fn standing(ctx: &Ctx<'_>, check: &str, r: &Review) -> Standing {
                     "signed by {} with key {} (allowed signers: {})",
                     s.principal, s.fingerprint, signers.path
                 ),
-            ),
+            )
+            .supporting(),
         },
         Err(why) => Standing {
             counts: false,

@@ -93,6 +93,7 @@ pub fn data_found(policy: &Policy, artifact: &Artifact) -> Vec<DataFound> {
         .into_iter()
         .map(|((k, path), (count, f))| DataFound {
             answer: de.implies[k].answer.value.clone(),
+            also: de.implies[k].also.iter().map(|a| a.value.clone()).collect(),
             what: plural(&de.implies[k], count),
             path,
             count,
@@ -140,12 +141,13 @@ pub fn raise_for_data(
     }
     let q = &de.question.value;
     let rank = |a: &str| super::answer_rank(policy, q, a);
-    // The most sensitive answer the evidence implies.
+    let given = answers.get(q);
+    // The most sensitive answer the evidence implies that the given one does not account for.
     let implied = found
         .iter()
+        .filter(|d| given.is_none_or(|g| !d.also.contains(g)))
         .filter_map(|d| rank(&d.answer).map(|r| (r, d.answer.clone())))
         .max();
-    let given = answers.get(q);
     let all: Vec<&DataFound> = found.iter().collect();
     match (implied, given.and_then(|g| rank(g))) {
         (Some((ir, ia)), Some(gr)) if ir > gr => {

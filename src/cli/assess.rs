@@ -184,31 +184,72 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
         super::trust_repo(&mut policy);
     }
     let path = existing(&args.path)?;
-    let mut artifacts = collect(&path, &policy, true)?;
-    // The artifact assessed is the one governing PATH (the first collected), else PATH itself.
+    let artifacts = collect(&path, &policy, true)?;
     let abs = std::fs::canonicalize(&path)?;
-    let governing = artifacts.iter().position(|a| {
-        a.manifest
-            .as_ref()
-            .is_some_and(|m| abs.starts_with(m.dir()))
-    });
-    let mut art: Artifact = match governing {
-        Some(i) => artifacts.swap_remove(i),
-        None => {
-            // Nested manifests below PATH govern their own subtrees, not this artifact.
-            let nested: Vec<PathBuf> = artifacts
-                .iter()
-                .filter_map(|a| a.manifest.as_ref().map(|m| m.dir().to_path_buf()))
-                .filter(|d| d.starts_with(&abs) && *d != abs)
-                .collect();
-            Artifact::new(&abs, None, nested)
+    // The manifest whose answers are the defaults: the artifact's own, or, for a file that
+    // only its folder's manifest governs, that one.
+    let mut defaults: Option<crate::manifest::LoadedManifest> = None;
+    let mut art: Artifact = if abs.is_file() {
+        let (files, folders): (Vec<Artifact>, Vec<Artifact>) =
+            artifacts.into_iter().partition(|a| a.only.is_some());
+        match files.into_iter().next() {
+            Some(a) => a,
+            None => {
+                defaults = folders.into_iter().find_map(|a| a.manifest);
+                if let Some(m) = &defaults {
+                    eprintln!(
+                        "note: {} governs {} with its folder; this assesses the file alone, with that manifest's answers unless you give others{}",
+                        shown(&m.path),
+                        shown(&path),
+                        if args.write {
+                            ""
+                        } else {
+                            " (`--write` gives it a manifest of its own)"
+                        }
+                    );
+                }
+                Artifact::file(&abs, None, Vec::new())
+            }
+        }
+    } else {
+        let mut artifacts = artifacts;
+        // The artifact assessed is the folder manifest's governing PATH, else PATH itself.
+        let governing = artifacts.iter().position(|a| {
+            a.only.is_none()
+                && a.manifest
+                    .as_ref()
+                    .is_some_and(|m| abs.starts_with(m.dir()))
+        });
+        match governing {
+            Some(i) => artifacts.swap_remove(i),
+            None => {
+                // Nested manifests below PATH govern their own folders and files, not this
+                // artifact.
+                let mut excluded: Vec<PathBuf> = Vec::new();
+                for a in &artifacts {
+                    let Some(m) = &a.manifest else { continue };
+                    match &a.only {
+                        None if m.dir() != abs && m.dir().starts_with(&abs) => {
+                            excluded.push(m.dir().to_path_buf());
+                        }
+                        None => {}
+                        Some(only) => {
+                            excluded.push(m.path.clone());
+                            excluded.push(a.root.join(only));
+                            excluded.extend(a.with.iter().map(|w| a.root.join(w)));
+                        }
+                    }
+                }
+                Artifact::new(&abs, None, excluded)
+            }
         }
     };
+    let answers_from = defaults.as_ref().map_or(art.manifest(), |m| &m.manifest);
     let from_manifest: BTreeMap<String, String> = policy
         .questions
         .iter()
         .filter_map(|q| {
-            art.manifest()
+            answers_from
                 .answer(&q.id.value)
                 .map(|a| (q.id.value.clone(), a.value.clone()))
         })
@@ -220,13 +261,15 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
         .unwrap_or((&class.tier, false));
     let reason = if under {
         format!(
-            "under-classified: .tier.yaml declares {}, but {}",
+            "under-classified: {} declares {}, but {}",
+            art.manifest_name(),
             declared.as_deref().unwrap_or(""),
             class.reason
         )
     } else if tier != class.tier {
         format!(
-            "{tier} declared in .tier.yaml (stricter than {})",
+            "{tier} declared in {} (stricter than {})",
+            art.manifest_name(),
             class.reason
         )
     } else {
@@ -257,9 +300,10 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
     super::verify::bound_by_enclosing(&policy, std::slice::from_ref(&art), &mut decisions);
     let [decision] = decisions;
     if args.write {
-        let target = match &art.manifest {
-            Some(m) => m.path.clone(),
-            None => art.root.join(MANIFEST_FILE),
+        let target = match (&art.manifest, &art.only) {
+            (Some(m), _) => m.path.clone(),
+            (None, Some(file)) => crate::manifest::file_manifest_for(&art.root.join(file)),
+            (None, None) => art.root.join(MANIFEST_FILE),
         };
         let mut text = match &art.manifest {
             Some(m) => m.text.clone(),

@@ -7,11 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::verify::load_manifest;
 use super::{PolicyArg, existing, shown, today};
 use crate::artifact::Artifact;
 use crate::error::ConfigError;
-use crate::manifest::{self, edit, find_governing, find_nested};
+use crate::manifest::{self, edit};
 use crate::signers;
 
 /// `--kind`.
@@ -68,16 +67,50 @@ pub struct ReviewArgs {
     pub policy: PolicyArg,
 }
 
-/// The artifact a manifest governs, without the folders of manifests nested below it.
-fn governed(manifest: manifest::LoadedManifest) -> Artifact {
-    let root = manifest.dir().to_path_buf();
-    let excluded: Vec<PathBuf> = find_nested(&root)
-        .iter()
-        .filter_map(|m| m.parent())
-        .filter(|d| *d != root)
-        .map(Path::to_path_buf)
-        .collect();
-    Artifact::new(&root, Some(manifest), excluded)
+/// The artifact whose manifest records a review of PATH: a file's own manifest (or the one
+/// listing it in `files:`), or a folder's. A file that only its folder's manifest governs is
+/// refused: recording a review of the whole folder under the file's name would surprise.
+fn reviewed(
+    path: &Path,
+    abs: &Path,
+    policy: &crate::policy::Policy,
+) -> Result<Artifact, ConfigError> {
+    let is_file = abs.is_file();
+    let target = manifest::find_governing(abs)?;
+    let Some(target) = target else {
+        let hint = if is_file {
+            format!("tiercheck assess {} --write", shown(path))
+        } else {
+            "tiercheck assess --write".to_string()
+        };
+        return Err(ConfigError::plain(format!(
+            "no manifest governs `{}`; run `{hint}` first to create one",
+            path.display()
+        )));
+    };
+    if is_file && manifest::file_manifest_target(&target).is_none() {
+        let folder = target.parent().unwrap_or(abs);
+        return Err(ConfigError::plain(format!(
+            "`{}` has no manifest of its own: {} governs it with its whole folder",
+            path.display(),
+            shown(&target)
+        ))
+        .with_help(format!(
+            "review the folder (`tiercheck review {} --by …`), or make the file an artifact of its own with `tiercheck assess {} --write`",
+            shown(folder),
+            shown(path)
+        )));
+    }
+    let start = if is_file {
+        abs
+    } else {
+        target.parent().unwrap_or(abs)
+    };
+    let found = super::verify::collect(start, policy, false)?;
+    found
+        .into_iter()
+        .find(|a| a.manifest.as_ref().is_some_and(|m| m.path == target))
+        .ok_or_else(|| ConfigError::plain(format!("cannot load {}", shown(&target))))
 }
 
 pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
@@ -93,16 +126,11 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     let abs = std::fs::canonicalize(&path).map_err(|e| {
         ConfigError::plain(format!("cannot resolve path `{}`: {e}", path.display()))
     })?;
-    let Some(target) = find_governing(&abs) else {
-        return Err(ConfigError::plain(format!(
-            "no .tier.yaml governs `{}`; run `tiercheck assess --write` first to create one",
-            path.display()
-        ))
-        .into());
+    let art = reviewed(&path, &abs, &policy)?;
+    let (target, text) = match &art.manifest {
+        Some(m) => (m.path.clone(), m.text.clone()),
+        None => return Err(ConfigError::plain("no manifest to record the review in").into()),
     };
-    let loaded = load_manifest(&target, &policy)?;
-    let text = loaded.text.clone();
-    let art = governed(loaded);
     let digest = art
         .digest()
         .map_err(|why| ConfigError::plain(format!("cannot compute the digest: {why}")))?
@@ -199,9 +227,14 @@ pub(super) fn run(args: &ReviewArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         shown(&target)
     )?;
     let n = digest.files.len();
+    let listed = if art.only.is_some() {
+        format!(": {}", digest.files.join(", "))
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "  digest  {} ({n} file{})",
+        "  digest  {} ({n} file{}{listed})",
         digest.value,
         if n == 1 { "" } else { "s" }
     )?;

@@ -78,7 +78,7 @@ impl From<CategoryArg> for Category {
 
 /// The identities of the governing manifest's own people, whose emails are not findings.
 fn own_people(path: &std::path::Path) -> Result<Vec<String>, ConfigError> {
-    match find_governing(path) {
+    match find_governing(path)? {
         None => Ok(Vec::new()),
         Some(found) => Ok(crate::checks::content_scan::own_people(
             &manifest::load(&found)?.manifest,

@@ -11,7 +11,7 @@ use crate::artifact::Artifact;
 use crate::classify::{Unclassified, decide};
 use crate::error::{ConfigError, Problem};
 use crate::evaluate::{ArtifactReport, evaluate};
-use crate::manifest::{self, find_governing, find_nested};
+use crate::manifest::{self, find_nested};
 use crate::policy::Policy;
 use crate::report::Format;
 
@@ -53,8 +53,103 @@ pub(crate) fn load_manifest(
     Ok(m)
 }
 
+/// A file's manifest, loaded and validated, with the files it ships (relative to its folder).
+struct FileManifest {
+    loaded: manifest::LoadedManifest,
+    target: PathBuf,
+    ships: Vec<PathBuf>,
+}
+
+impl FileManifest {
+    /// Every path this manifest takes out of its folder's artifact.
+    fn claimed(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        let dir = self.loaded.dir().to_path_buf();
+        [self.loaded.path.clone(), self.target.clone()]
+            .into_iter()
+            .chain(self.ships.iter().map(move |s| dir.join(s)))
+    }
+
+    fn artifact(&self, run: &std::sync::Arc<crate::artifact::Memo>) -> Artifact {
+        Artifact::file(&self.target, Some(self.loaded.clone()), self.ships.clone()).sharing(run)
+    }
+}
+
+/// Loads files' manifests; one file claimed by two of them is an error.
+fn load_file_manifests(
+    paths: &[PathBuf],
+    policy: &Policy,
+    problems: &mut Vec<Problem>,
+) -> Vec<FileManifest> {
+    let mut out = Vec::new();
+    for m in paths {
+        let Some(target) = manifest::file_manifest_target(m) else {
+            continue;
+        };
+        let loaded = match load_manifest(m, policy) {
+            Ok(l) => l,
+            Err(e) => {
+                problems.extend(e.problems);
+                continue;
+            }
+        };
+        if !std::fs::symlink_metadata(&target).is_ok_and(|t| t.is_file()) {
+            problems.push(
+                Problem::at(
+                    format!(
+                        "this manifest governs `{}`, which is not a file here",
+                        shown(&target)
+                    ),
+                    &loaded.path,
+                    &loaded.text,
+                    0,
+                    0,
+                )
+                .help("a file's manifest is named after the file beside it; rename it, or delete it with the file"),
+            );
+            continue;
+        }
+        match manifest::shipped_files(&loaded) {
+            Ok(ships) => out.push(FileManifest {
+                loaded,
+                target,
+                ships,
+            }),
+            Err(e) => problems.extend(e.problems),
+        }
+    }
+    let mut by_file: std::collections::BTreeMap<PathBuf, Vec<Problem>> = Default::default();
+    for f in &out {
+        by_file
+            .entry(f.target.clone())
+            .or_default()
+            .push(Problem::at(
+                format!("`{}` has this manifest of its own", shown(&f.target)),
+                &f.loaded.path,
+                &f.loaded.text,
+                0,
+                0,
+            ));
+        for entry in &f.loaded.manifest.files {
+            if let Ok(r) = manifest::relative_entry(&entry.value) {
+                by_file.entry(f.loaded.dir().join(r)).or_default().push(
+                    f.loaded
+                        .problem(entry, format!("`{}` is listed here", entry.value)),
+                );
+            }
+        }
+    }
+    for (file, claims) in by_file {
+        if claims.len() > 1 {
+            problems.extend(manifest::two_claims(Path::new(&shown(&file)), claims).problems);
+        }
+    }
+    out
+}
+
 /// The artifacts under `path`: the one its governing manifest defines (when there is one),
-/// and one per nested manifest. With no manifest at all and `allow_bare`, PATH itself.
+/// one per nested folder manifest, and one per file's manifest (`demo.py.tier.yaml`). A FILE
+/// is the artifact of its own manifest, of the manifest that lists it in `files:`, or of
+/// its folder's manifest. With no manifest at all and `allow_bare`, PATH itself.
 pub(crate) fn collect(
     path: &Path,
     policy: &Policy,
@@ -63,15 +158,55 @@ pub(crate) fn collect(
     let abs = std::fs::canonicalize(path).map_err(|e| {
         ConfigError::plain(format!("cannot resolve path `{}`: {e}", path.display()))
     })?;
-    let governing = find_governing(&abs);
-    let nested = if abs.is_dir() {
-        find_nested(&abs)
-    } else {
+    let run = std::sync::Arc::new(crate::artifact::Memo::default());
+    let is_file = std::fs::metadata(&abs).is_ok_and(|m| m.is_file());
+    if is_file {
+        refuse_binary(path, &abs)?;
+        if abs.file_name().is_some_and(manifest::is_manifest_name) {
+            return Err(ConfigError::plain(format!(
+                "`{}` is a manifest, not code to check",
+                path.display()
+            ))
+            .with_help("pass the file or folder it governs"));
+        }
+        match manifest::find_governing(&abs)? {
+            Some(m) if manifest::file_manifest_target(&m).is_some() => {
+                let mut problems = Vec::new();
+                let dir = m.parent().unwrap_or(&abs).to_path_buf();
+                // The other files' manifests of the folder, for files claimed twice.
+                let mut list = manifest::file_manifests_in(&dir);
+                if !list.contains(&m) {
+                    list.push(m.clone());
+                }
+                let loaded = load_file_manifests(&list, policy, &mut problems);
+                if !problems.is_empty() {
+                    return Err(ConfigError { problems });
+                }
+                return Ok(loaded
+                    .iter()
+                    .filter(|f| f.loaded.path == m)
+                    .map(|f| f.artifact(&run))
+                    .collect());
+            }
+            Some(_) => {}
+            None if allow_bare => return Ok(vec![Artifact::file(&abs, None, Vec::new())]),
+            None => return Ok(Vec::new()),
+        }
+    }
+    let governing = manifest::nearest_folder_manifest(&abs);
+    let nested = if is_file {
         Vec::new()
+    } else {
+        find_nested(&abs)
     };
     let mut artifacts = Vec::new();
-    let run = std::sync::Arc::new(crate::artifact::Memo::default());
     let mut problems: Vec<Problem> = Vec::new();
+    let folders = |list: &[PathBuf]| -> Vec<PathBuf> {
+        list.iter()
+            .filter(|m| manifest::file_manifest_target(m).is_none())
+            .cloned()
+            .collect()
+    };
     // Only the outermost nested folders: a folder below one of them is excluded with it, and
     // listing every one made each artifact's work grow with the whole monorepo's manifests.
     let nested_dirs = |under: &Path, list: &[PathBuf]| -> Vec<PathBuf> {
@@ -91,27 +226,61 @@ pub(crate) fn collect(
             .map(|d| d.to_path_buf())
             .collect()
     };
+    // A folder's artifact leaves out its nested folders and what files' manifests claim.
+    let excluded = |under: &Path, list: &[PathBuf], files: &[FileManifest]| -> Vec<PathBuf> {
+        let mut out = nested_dirs(under, &folders(list));
+        for f in files {
+            if f.loaded.path.starts_with(under) {
+                out.extend(f.claimed());
+            }
+        }
+        out
+    };
+    let file_manifests = |list: &[PathBuf]| -> Vec<PathBuf> {
+        list.iter()
+            .filter(|m| manifest::file_manifest_target(m).is_some())
+            .cloned()
+            .collect()
+    };
+    let local = load_file_manifests(&file_manifests(&nested), policy, &mut problems);
     if let Some(g) = &governing {
         let root = g.parent().unwrap_or(&abs).to_path_buf();
         // A manifest above PATH governs a folder that may hold nested manifests outside PATH.
-        let all_nested = if root == abs {
-            nested.clone()
+        let (all_nested, outer) = if root == abs {
+            (nested.clone(), Vec::new())
         } else {
-            find_nested(&root)
+            let all = find_nested(&root);
+            let others: Vec<PathBuf> = file_manifests(&all)
+                .into_iter()
+                .filter(|m| !nested.contains(m))
+                .collect();
+            let outer = load_file_manifests(&others, policy, &mut problems);
+            (all, outer)
         };
+        let mut claims: Vec<&FileManifest> = local.iter().collect();
+        claims.extend(outer.iter());
+        let mut out = nested_dirs(&root, &folders(&all_nested));
+        for f in claims {
+            if f.loaded.path.starts_with(&root) {
+                out.extend(f.claimed());
+            }
+        }
         match load_manifest(g, policy) {
-            Ok(m) => artifacts
-                .push(Artifact::new(&root, Some(m), nested_dirs(&root, &all_nested)).sharing(&run)),
+            Ok(m) => artifacts.push(Artifact::new(&root, Some(m), out).sharing(&run)),
             Err(e) => problems.extend(e.problems),
         }
     }
-    for m in &nested {
-        let dir = m.parent().unwrap_or(&abs).to_path_buf();
-        match load_manifest(m, policy) {
-            Ok(lm) => artifacts
-                .push(Artifact::new(&dir, Some(lm), nested_dirs(&dir, &nested)).sharing(&run)),
-            Err(e) => problems.extend(e.problems),
+    if !is_file {
+        for m in folders(&nested) {
+            let dir = m.parent().unwrap_or(&abs).to_path_buf();
+            match load_manifest(&m, policy) {
+                Ok(lm) => artifacts.push(
+                    Artifact::new(&dir, Some(lm), excluded(&dir, &nested, &local)).sharing(&run),
+                ),
+                Err(e) => problems.extend(e.problems),
+            }
         }
+        artifacts.extend(local.iter().map(|f| f.artifact(&run)));
     }
     if !problems.is_empty() {
         return Err(ConfigError { problems });
@@ -122,40 +291,78 @@ pub(crate) fn collect(
     Ok(artifacts)
 }
 
+/// A FILE to assess, verify or review must be text: a binary is built from code tiercheck
+/// would have to see.
+fn refuse_binary(shown_as: &Path, abs: &Path) -> Result<(), ConfigError> {
+    use std::io::Read;
+    let mut head = vec![0u8; tiercheck_scan::BINARY_PROBE];
+    let n = std::fs::File::open(abs)
+        .and_then(|f| f.take(head.len() as u64).read(&mut head))
+        .map_err(|e| ConfigError::plain(format!("cannot read `{}`: {e}", shown_as.display())))?;
+    if tiercheck_scan::is_binary(&head[..n]) {
+        return Err(ConfigError::plain(format!(
+            "`{}` is a binary file; tiercheck checks scripts and source code",
+            shown_as.display()
+        ))
+        .with_help("check the script or folder it is built from"));
+    }
+    Ok(())
+}
+
+/// Where an artifact is, for containment: its folder, or its file.
+fn key(a: &Artifact) -> PathBuf {
+    match &a.only {
+        Some(f) => a.root.join(f),
+        None => a.root.clone(),
+    }
+}
+
 /// A nested manifest may not declare a tier lower than the artifact that contains it: a
-/// folder declared `me`/`none` inside a public repository would otherwise carve its files
-/// out of the repository's checks. Such an artifact is checked at the containing tier and
-/// reported as under-classified. The container is the nearest other artifact above it, or,
-/// for the topmost, the manifest above it in the same repository.
+/// folder (or file) declared `me`/`none` inside a public repository would otherwise carve its
+/// files out of the repository's checks. Such an artifact is checked at the containing tier
+/// and reported as under-classified. The container is the nearest folder artifact above it,
+/// or, when none was collected, the nearest folder manifest above it in the same repository.
 pub(crate) fn bound_by_enclosing(
     policy: &Policy,
     artifacts: &[Artifact],
     decisions: &mut [crate::evaluate::TierDecision],
 ) {
-    // The manifest above the topmost artifact, when PATH is a folder inside another.
-    let outside: Option<(PathBuf, String)> = artifacts.first().and_then(|top| {
-        if top.root.join(".git").exists() {
-            return None;
-        }
-        let up = find_governing(top.root.parent()?)?;
-        let m = load_manifest(&up, policy).ok()?;
-        let d = decide(policy, &m.manifest, None).ok()?;
-        Some((up.parent()?.to_path_buf(), d.tier))
-    });
+    let mut outside: std::collections::HashMap<PathBuf, Option<(PathBuf, String)>> =
+        Default::default();
+    let mut above = |a: &Artifact| -> Option<(PathBuf, String)> {
+        // A folder's container starts above it (a repository's root has none); a file's, in
+        // its own folder.
+        let from = match &a.only {
+            Some(_) => a.root.clone(),
+            None if a.root.join(".git").exists() => return None,
+            None => a.root.parent()?.to_path_buf(),
+        };
+        outside
+            .entry(from.clone())
+            .or_insert_with(|| {
+                let up = manifest::nearest_folder_manifest(&from)?;
+                let m = load_manifest(&up, policy).ok()?;
+                let d = decide(policy, &m.manifest, None).ok()?;
+                Some((up.parent()?.to_path_buf(), d.tier))
+            })
+            .clone()
+    };
+    let keys: Vec<PathBuf> = artifacts.iter().map(key).collect();
     let mut order: Vec<usize> = (0..artifacts.len()).collect();
-    order.sort_by_key(|&i| artifacts[i].root.components().count());
+    order.sort_by_key(|&i| keys[i].components().count());
     for i in order {
-        let root = &artifacts[i].root;
+        let here = &keys[i];
         let parent = (0..artifacts.len())
             .filter(|&j| {
-                j != i && root.starts_with(&artifacts[j].root) && *root != artifacts[j].root
+                j != i
+                    && artifacts[j].only.is_none()
+                    && here.starts_with(&artifacts[j].root)
+                    && *here != artifacts[j].root
             })
             .max_by_key(|&j| artifacts[j].root.components().count());
         let bound = match parent {
             Some(j) => Some((artifacts[j].root.clone(), decisions[j].tier.clone())),
-            None => outside
-                .clone()
-                .filter(|(r, _)| root.starts_with(r) && root != r),
+            None => above(&artifacts[i]).filter(|(r, _)| here.starts_with(r) && here != r),
         };
         let Some((container, tier)) = bound else {
             continue;

@@ -74,6 +74,9 @@ pub struct AudienceFound {
 pub struct DataFound {
     /// The least answer it implies (`personal`).
     pub answer: String,
+    /// Lower answers that also account for it (`customer`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     /// What it is, counted (`3 e-mail addresses`).
     pub what: String,
     /// The file, relative to the artifact.
@@ -93,6 +96,14 @@ pub struct ArtifactReport {
     pub path: String,
     /// The governing manifest, if any.
     pub manifest: Option<String>,
+    /// The artifact's folder as shown (its file's folder for a one-file artifact): evidence
+    /// and finding paths are relative to it.
+    #[serde(skip)]
+    pub folder: String,
+    /// For a one-file artifact: the other files shipped with it (those its manifest lists
+    /// and those the file names), relative to its folder.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ships_with: Vec<String>,
     /// The evaluated tier id.
     pub tier: String,
     /// The evaluated tier's name.
@@ -174,7 +185,7 @@ pub fn evaluate(
         today,
     };
     let mut findings = Vec::new();
-    let requirements: Vec<RequirementResult> = policy
+    let mut requirements: Vec<RequirementResult> = policy
         .requirements
         .iter()
         .map(|req| evaluate_requirement(policy, req, &ctx, &mut findings))
@@ -182,6 +193,18 @@ pub fn evaluate(
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
     });
+    // The policy's fix texts name the artifact's own manifest and path.
+    let (manifest_name, path_arg) = (
+        artifact.manifest_name(),
+        crate::artifact::shell_word(&display_path),
+    );
+    for r in &mut requirements {
+        if let Some(fix) = &mut r.remediation {
+            *fix = fix
+                .replace("{manifest}", &manifest_name)
+                .replace("{path}", &path_arg);
+        }
+    }
     findings.dedup();
     let passed = !decision.under_classified
         && requirements.iter().all(|r| match r.level {
@@ -195,6 +218,12 @@ pub fn evaluate(
             .manifest
             .as_ref()
             .map(|m| crate::artifact::shown(&m.path)),
+        folder: crate::artifact::shown(&artifact.root),
+        ships_with: artifact
+            .companions()
+            .iter()
+            .map(|p| Artifact::display(p))
+            .collect(),
         tier_name: policy
             .tier(&tier)
             .map(|t| t.name.clone())
@@ -222,6 +251,10 @@ pub fn evaluate(
 fn redact_report(report: &mut ArtifactReport, scanner: &tiercheck_scan::Scanner) {
     let hide = |s: &mut String| scanner.redact_in_place(s);
     hide(&mut report.path);
+    hide(&mut report.folder);
+    for f in &mut report.ships_with {
+        hide(f);
+    }
     hide(&mut report.reason);
     hide(&mut report.classification.reason);
     for d in &mut report.classification.data {
@@ -279,7 +312,7 @@ fn evaluate_requirement(
                 (&x.signal, &x.path, x.line, &x.message) == (&e.signal, &e.path, e.line, &e.message)
             });
             if !seen {
-                result.evidence_status.push(o.status);
+                result.evidence_status.push(e.mark.unwrap_or(o.status));
                 result.evidence.push(e);
             }
         }
@@ -295,7 +328,8 @@ fn evaluate_requirement(
     if let Some(w) = waiver {
         let expires = chrono::NaiveDate::parse_from_str(&w.expires.value, "%Y-%m-%d").ok();
         let line = Some(w.requirement.referenced.line());
-        let at = |e: Evidence| e.at(".tier.yaml", line);
+        let name = ctx.artifact.manifest_name();
+        let at = |e: Evidence| e.at(&name, line);
         // The policy, not the manifest, decides whether this waiver may count.
         if status != Status::Pass
             && let Some(why) = refused(policy, ctx, w, expires)

@@ -66,8 +66,8 @@ pub fn under(path: &str, prefix: &str) -> bool {
 pub struct Scope {
     /// The artifact folder (empty for the repository root).
     pub prefix: String,
-    /// When the artifact is one file, its path.
-    pub only: Option<String>,
+    /// When the artifact is one file, its paths: the file and the files shipped with it.
+    pub only: Option<Vec<String>>,
     /// Paths that do not belong to the artifact (the manifest, nested manifests' folders).
     pub excluded: Vec<String>,
 }
@@ -76,7 +76,7 @@ impl Scope {
     /// Whether the repository path belongs to the artifact.
     pub fn contains(&self, path: &str) -> bool {
         if let Some(o) = &self.only {
-            return path == o;
+            return o.iter().any(|f| f == path);
         }
         under(path, &self.prefix) && !self.excluded.iter().any(|x| path == x || under(path, x))
     }

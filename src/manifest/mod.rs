@@ -4,7 +4,11 @@
 mod discover;
 pub mod edit;
 
-pub use discover::{MANIFEST_FILE, find_governing, find_nested};
+pub use discover::{
+    MANIFEST_FILE, file_manifest_for, file_manifest_target, file_manifests_in, find_governing,
+    find_nested, is_manifest_name, nearest_folder_manifest, relative_entry, shipped_files,
+    two_claims,
+};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -116,6 +120,10 @@ pub struct Manifest {
     /// A findings baseline file, relative to the manifest.
     #[serde(default)]
     pub baseline: Option<Sp<String>>,
+    /// In a file's manifest (`demo.py.tier.yaml`): the files shipped with it, relative to
+    /// the manifest's folder.
+    #[serde(default)]
+    pub files: Vec<Sp<String>>,
 }
 
 /// A field of the manifest, as the generic checks see it.
@@ -193,9 +201,15 @@ pub struct LoadedManifest {
 }
 
 impl LoadedManifest {
-    /// The folder the manifest governs.
+    /// The folder the manifest lies in: the folder it governs, or the folder of the file it
+    /// governs.
     pub fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// For a file's manifest (`demo.py.tier.yaml`), the file it governs.
+    pub fn file(&self) -> Option<PathBuf> {
+        file_manifest_target(&self.path)
     }
 
     /// A problem located at a spanned value of this manifest.
@@ -364,6 +378,20 @@ pub fn validate(m: &LoadedManifest, policy: &Vocabulary<'_>) -> Result<(), Confi
                 )
                 .help("write it as YYYY-MM-DD"),
             );
+        }
+    }
+    if !man.files.is_empty() && m.file().is_none() {
+        problems.push(
+            m.problem(&man.files[0], "`files:` belongs in a file's manifest")
+                .help("a folder's .tier.yaml governs every file below it; a file's manifest is named after it, such as `demo.py.tier.yaml`, and lists in `files:` what ships with it"),
+        );
+    } else {
+        for f in &man.files {
+            if let Err(why) = discover::relative_entry(&f.value) {
+                problems.push(m.problem(f, format!("`files:` entry `{}` {why}", f.value)).help(
+                    "name a file in the manifest's folder or below it, such as `customers.csv` or `data/input.json`",
+                ));
+            }
         }
     }
     for r in &man.reviews {

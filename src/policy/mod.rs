@@ -237,6 +237,10 @@ pub struct Implication {
     pub rules: Vec<Sp<String>>,
     /// The least answer such a finding implies.
     pub answer: Sp<String>,
+    /// Lower answers that also account for it: people's e-mail addresses are personal data,
+    /// and an honest `customer` answer covers a customer list too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Sp<String>>,
     /// How one is named in reports (`e-mail address`).
     pub noun: String,
     /// How several are named; the noun and an `s` when absent.

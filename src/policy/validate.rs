@@ -247,17 +247,19 @@ pub fn validate(policy: &Policy) -> Result<(), ConfigError> {
             Some(q) => {
                 let answers = q.answer_ids();
                 for i in &d.implies {
-                    if !answers.contains(&i.answer.value.as_str()) {
-                        v.error_str(
-                            d.origin,
-                            &i.answer,
-                            format!(
-                                "`data_evidence` implies unknown answer `{}` (answers of `{}`: {})",
-                                i.answer.value,
-                                d.question.value,
-                                answers.join(", ")
-                            ),
-                        );
+                    for a in std::iter::once(&i.answer).chain(&i.also) {
+                        if !answers.contains(&a.value.as_str()) {
+                            v.error_str(
+                                d.origin,
+                                a,
+                                format!(
+                                    "`data_evidence` implies unknown answer `{}` (answers of `{}`: {})",
+                                    a.value,
+                                    d.question.value,
+                                    answers.join(", ")
+                                ),
+                            );
+                        }
                     }
                     for r in &i.rules {
                         v.glob(d.origin, r, "`data_evidence`");

@@ -32,6 +32,9 @@ fn artifact(r: &ArtifactReport, with_schema: bool) -> Value {
     if let Value::Object(m) = body {
         v.extend(m);
     }
+    if !r.ships_with.is_empty() {
+        v.insert("ships_with".into(), json!(r.ships_with));
+    }
     Value::Object(v)
 }
 

@@ -189,7 +189,7 @@ fn details(a: &ArtifactReport, r: &RequirementResult) -> String {
                 let _ = writeln!(
                     text,
                     "{}: {} [{}]",
-                    location(&join_path(&a.path, p), e.line),
+                    location(&join_path(&a.folder, p), e.line),
                     e.message,
                     e.signal
                 );
@@ -206,9 +206,7 @@ fn details(a: &ArtifactReport, r: &RequirementResult) -> String {
 }
 
 fn summary(r: &RequirementResult) -> String {
-    super::telling_evidence(r)
-        .first()
-        .map_or_else(|| r.status.as_str().to_string(), |e| e.message.clone())
+    super::cause(r).map_or_else(|| r.status.as_str().to_string(), |e| e.message.clone())
 }
 
 fn requirement_case(a: &ArtifactReport, r: &RequirementResult) -> Case {

@@ -86,7 +86,7 @@ fn details(md: &mut String, a: &ArtifactReport, r: &RequirementResult) {
         let at = e
             .path
             .as_deref()
-            .map(|p| format!("{} ", code(&location(&join_path(&a.path, p), e.line))))
+            .map(|p| format!("{} ", code(&location(&join_path(&a.folder, p), e.line))))
             .unwrap_or_default();
         let _ = writeln!(md, "- {at}{} ({})", cell(&e.message), code(&e.signal));
     }
@@ -105,6 +105,10 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
         cell(&a.tier_name)
     );
     let _ = writeln!(md, "{}\n", cell(&a.reason));
+    if !a.ships_with.is_empty() {
+        let files: Vec<String> = a.ships_with.iter().map(|f| code(f)).collect();
+        let _ = writeln!(md, "Ships with {}.\n", files.join(", "));
+    }
     for e in &a.classification.audience {
         let _ = writeln!(
             md,
@@ -116,7 +120,7 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
     if !a.classification.data.is_empty() {
         md.push_str("**Data in the files** (check it is meant to be shared):\n\n");
         for d in &a.classification.data {
-            let at = format!("{}:{}", join_path(&a.path, &d.path), d.line);
+            let at = format!("{}:{}", join_path(&a.folder, &d.path), d.line);
             let _ = writeln!(
                 md,
                 "- {} ({}) in {}: {} {}",
@@ -156,7 +160,7 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
             let at = e
                 .path
                 .as_deref()
-                .map(|p| format!(" {}", code(&location(&join_path(&a.path, p), e.line))))
+                .map(|p| format!(" {}", code(&location(&join_path(&a.folder, p), e.line))))
                 .unwrap_or_default();
             let _ = writeln!(
                 md,
@@ -169,7 +173,7 @@ fn artifact(md: &mut String, a: &ArtifactReport) {
     }
     if !a.findings.is_empty() {
         let _ = writeln!(md, "\n#### Findings ({})\n", a.findings.len());
-        findings_table(md, &a.findings, &a.path);
+        findings_table(md, &a.findings, &a.folder);
     }
 }
 

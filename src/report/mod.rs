@@ -335,6 +335,17 @@ fn telling_evidence(r: &RequirementResult) -> Vec<&Evidence> {
     }
 }
 
+/// The cause of an unmet requirement in one sentence: its first failing item (one that
+/// only warns comes after), else the first telling one.
+pub(crate) fn cause(r: &RequirementResult) -> Option<&Evidence> {
+    r.evidence
+        .iter()
+        .zip(&r.evidence_status)
+        .find(|(_, s)| matches!(s, Status::Fail | Status::Error))
+        .map(|(e, _)| e)
+        .or_else(|| telling_evidence(r).into_iter().next())
+}
+
 /// The word for a requirement's status as people read it: a skipped requirement says why
 /// (not required at this tier, waived, or every check skipped, e.g. nothing staged).
 pub(crate) fn status_word(r: &RequirementResult) -> &'static str {

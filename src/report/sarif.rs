@@ -145,7 +145,7 @@ fn requirement_result(a: &ArtifactReport, r: &RequirementResult, index: usize) -
         .iter()
         .filter_map(|e| {
             let p = e.path.as_deref()?;
-            Some(physical(&join_path(&a.path, p), e.line, None))
+            Some(physical(&join_path(&a.folder, p), e.line, None))
         })
         .take(MAX_LOCATIONS)
         .collect();
@@ -195,7 +195,7 @@ fn artifact_run(a: &ArtifactReport) -> Value {
     }
     for f in &a.findings {
         let mut shown = f.clone();
-        shown.path = join_path(&a.path, &f.path);
+        shown.path = join_path(&a.folder, &f.path);
         results.push(finding_result(&shown, &mut rules));
     }
     run(

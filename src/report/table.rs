@@ -361,8 +361,11 @@ impl Table {
             .manifest
             .as_deref()
             .map(|m| format!(" ({m})"))
-            .unwrap_or_else(|| " (no .tier.yaml)".into());
+            .unwrap_or_else(|| " (no manifest)".into());
         writeln!(out, "{}{}", self.paint(&r.path, |s| s.bold()), manifest)?;
+        if !r.ships_with.is_empty() {
+            writeln!(out, "Ships with: {}", r.ships_with.join(", "))?;
+        }
         let tier = format!("{} {}", r.tier, r.tier_name);
         writeln!(
             out,
