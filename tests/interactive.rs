@@ -116,3 +116,49 @@ fn table_is_colored_on_a_terminal_unless_no_color() {
     assert!(plain.contains("ownership"), "{plain}");
     assert!(!plain.contains('\x1b'), "{plain}");
 }
+
+#[test]
+fn assess_on_a_terminal_ends_with_a_numbered_to_do_list() {
+    let f = Fixture::new();
+    let at = "@";
+    f.write("demo.py", "print(open('people.csv').read())\n");
+    f.write("people.csv", format!("email\nann.lee{at}gmail.com\n"));
+    let mut s = spawn(
+        &f,
+        &[
+            "--color",
+            "never",
+            "assess",
+            "demo.py",
+            "--audience",
+            "external",
+            "--data",
+            "none",
+        ],
+    );
+    s.expect("To do:").unwrap();
+    s.expect(
+        " 1. Give the answer the files show: `tiercheck assess demo.py --data personal --write`",
+    )
+    .unwrap();
+    s.expect(" 2. ownership: Set `owner:` in demo.py.tier.yaml")
+        .unwrap();
+    s.expect("human-review: Read the code and what it produces, then run `tiercheck review demo.py --by <owner> --kind self`")
+        .unwrap();
+    s.expect(Eof).unwrap();
+    assert_eq!(exit_code(&s), 1);
+    // Piped, the report ends with the verdict: the list is for people at a terminal.
+    let out = common::tiercheck()
+        .current_dir(f.path())
+        .args([
+            "assess",
+            "demo.py",
+            "--audience",
+            "external",
+            "--data",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("To do:"));
+}

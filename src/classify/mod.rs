@@ -95,7 +95,7 @@ pub fn effective_tier<'a>(
 }
 
 /// Where `answer` stands among `question`'s answers (least to most exposed or sensitive).
-fn answer_rank(policy: &Policy, question: &str, answer: &str) -> Option<usize> {
+pub(crate) fn answer_rank(policy: &Policy, question: &str, answer: &str) -> Option<usize> {
     policy
         .question(question)?
         .answers

@@ -359,5 +359,25 @@ pub(super) fn run(args: &AssessArgs, color: bool, out: &mut dyn Write) -> anyhow
     args.format
         .report(color)
         .artifacts(std::slice::from_ref(&report), out)?;
+    // On a terminal, the person reading it gets the next steps as a numbered list.
+    if matches!(args.format, Format::Table) && std::io::stdout().is_terminal() {
+        let data_answer = report
+            .classification
+            .data_under_classified
+            .then(|| {
+                let q = policy.data_evidence.as_ref()?.question.value.clone();
+                report
+                    .classification
+                    .data
+                    .iter()
+                    .filter_map(|d| {
+                        crate::classify::answer_rank(&policy, &q, &d.answer).map(|r| (r, &d.answer))
+                    })
+                    .max()
+                    .map(|(_, a)| a.clone())
+            })
+            .flatten();
+        crate::report::table::todo_list(&report, data_answer.as_deref(), out)?;
+    }
     Ok(verdict(report.passed))
 }

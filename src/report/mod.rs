@@ -5,7 +5,7 @@ mod json;
 mod junit;
 mod markdown;
 mod sarif;
-mod table;
+pub mod table;
 
 use std::io::{self, Write};
 

@@ -556,3 +556,74 @@ impl Table {
         writeln!(out, "{verdict} at {}: {}", r.tier, parts.join(", "))
     }
 }
+
+/// The first sentence of a fix text: up to the first `. ` that is not inside backticks.
+fn first_sentence(text: &str) -> &str {
+    let mut in_code = false;
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'`' => in_code = !in_code,
+            b'.' if !in_code && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) => {
+                return &text[..=i];
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+/// The numbered to-do list `assess` ends with on a terminal: one line per unmet required
+/// requirement (the first sentence of its fix, which names the command or the edit), after
+/// the answer to give when the files show more data than the answer given (`data_answer`).
+pub fn todo_list(
+    r: &ArtifactReport,
+    data_answer: Option<&str>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut items: Vec<String> = Vec::new();
+    if let Some(answer) = data_answer {
+        items.push(format!(
+            "Give the answer the files show: `tiercheck assess {} --data {answer} --write`, or take that data out of the files.",
+            crate::artifact::shell_word(&r.path)
+        ));
+    }
+    for q in &r.requirements {
+        let unmet = matches!(q.status, Status::Fail | Status::Error) && q.level == Level::Required;
+        if let (true, Some(fix)) = (unmet, &q.remediation) {
+            items.push(format!("{}: {}", q.id, first_sentence(fix.trim())));
+        }
+    }
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nTo do:")?;
+    let width = width();
+    for (i, item) in items.iter().enumerate() {
+        let lead = format!("{:>2}. ", i + 1);
+        let text = wrap(item, width.saturating_sub(lead.len()).max(30), "    ");
+        write!(out, "{lead}{}", text.trim_start())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod todo_tests {
+    use super::first_sentence;
+
+    #[test]
+    fn a_sentence_ends_outside_backticks() {
+        assert_eq!(
+            first_sentence("Run `tiercheck review . --by x`. Then wait."),
+            "Run `tiercheck review . --by x`."
+        );
+        assert_eq!(
+            first_sentence("Set `owner:` in a.py.tier.yaml now"),
+            "Set `owner:` in a.py.tier.yaml now"
+        );
+        assert_eq!(
+            first_sentence("Set it in .tier.yaml. More."),
+            "Set it in .tier.yaml."
+        );
+    }
+}
