@@ -29,6 +29,8 @@ pub fn named_in(root: &Path, script: &Path) -> Vec<PathBuf> {
         .filter(|w| (3..=255).contains(&w.len()) && (w.contains('.') || w.contains('/')))
         .collect();
     let mut found = BTreeSet::new();
+    // A file below a nested folder manifest belongs to that folder's artifact.
+    let here = crate::manifest::nearest_folder_manifest(root);
     for word in words.into_iter().take(MAX_LOOKUPS) {
         let Ok(rel) = relative_entry(word) else {
             continue;
@@ -39,6 +41,9 @@ pub fn named_in(root: &Path, script: &Path) -> Vec<PathBuf> {
         let full = root.join(&rel);
         if std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_file())
             && std::fs::symlink_metadata(file_manifest_for(&full)).is_err()
+            && full
+                .parent()
+                .is_none_or(|d| crate::manifest::nearest_folder_manifest(d) == here)
         {
             found.insert(rel);
         }
@@ -60,10 +65,13 @@ mod tests {
         std::fs::write(root.join("other.csv"), "b\n").unwrap();
         std::fs::write(root.join("own.csv"), "c\n").unwrap();
         std::fs::write(root.join("own.csv.tier.yaml"), "").unwrap();
+        std::fs::create_dir(root.join("team")).unwrap();
+        std::fs::write(root.join("team/.tier.yaml"), "").unwrap();
+        std::fs::write(root.join("team/list.csv"), "d\n").unwrap();
         std::fs::write(
             root.join("demo.py"),
             "import pandas as pd\ndf = pd.read_csv('customers.csv')\nj = open(\"./data/x.json\")\n\
-             k = open('../etc/passwd')\nm = open('own.csv')\n# demo.py reads missing.csv\n",
+             k = open('../etc/passwd')\nm = open('own.csv')\nt = open('team/list.csv')\n# demo.py reads missing.csv\n",
         )
         .unwrap();
         assert_eq!(
