@@ -348,3 +348,48 @@ fn a_missing_binary_or_manifest_file_argument_is_a_clear_error() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn supporting_evidence_is_never_marked_as_a_failure() {
+    let f = Fixture::repo();
+    f.write("s.py", "print(1)\n");
+    f.write(
+        "s.py.tier.yaml",
+        "version: 1\naudience: external\ndata: internal\nowner: ann@corp.example\n",
+    );
+    let (code, _, err) = run(&f, &["review", "s.py", "--by", "ann@corp.example"]);
+    assert_eq!(code, 0, "{err}");
+    // At T3 the built-in policy does not count an unsigned review: the review is current
+    // (✓), its want of a signature is the failure (✗).
+    let out = f
+        .cmd()
+        .env("COLUMNS", "300")
+        .args(["verify", "s.py"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let line = |needle: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{table}"))
+            .trim_start()
+            .to_string()
+    };
+    assert!(
+        line("covers the current content").starts_with('✓'),
+        "{table}"
+    );
+    assert!(line("the review is not signed").starts_with('✗'), "{table}");
+    // JUnit's failure message is the cause, not the first line of evidence.
+    let out = f
+        .cmd()
+        .args(["verify", "s.py", "--format", "junit"])
+        .output()
+        .unwrap();
+    let xml = String::from_utf8_lossy(&out.stdout);
+    let failure = xml
+        .lines()
+        .find(|l| l.contains("<failure") && l.contains("the review is not signed"));
+    assert!(failure.is_some(), "{xml}");
+}

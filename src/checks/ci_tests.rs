@@ -124,11 +124,14 @@ impl Config {
             ev.push(Evidence::new(KIND, "ci-tests", what).at(path, line));
         }
         if !untested.is_empty() && specific {
-            ev.push(Evidence::new(
-                KIND,
-                "ci-tests-uncovered",
-                format!("no CI step runs the tests of {}", untested.join(", ")),
-            ));
+            ev.push(
+                Evidence::new(
+                    KIND,
+                    "ci-tests-uncovered",
+                    format!("no CI step runs the tests of {}", untested.join(", ")),
+                )
+                .marked(Status::Warn),
+            );
         }
         if !any {
             let files: Vec<&str> = pipelines.iter().map(|f| f.path.as_str()).collect();

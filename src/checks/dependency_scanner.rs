@@ -87,7 +87,12 @@ impl Config {
                         "dependabot",
                         format!("Dependabot watches: {}", or_none(&names)),
                     )
-                    .at(f.shown.clone(), None),
+                    .at(f.shown.clone(), None)
+                    .marked(if names.is_empty() {
+                        Status::Fail
+                    } else {
+                        Status::Pass
+                    }),
                 );
                 if !uncovered.is_empty() {
                     ev.push(
@@ -116,7 +121,7 @@ impl Config {
                     }
                 }
             }
-            ev.push(d.evidence);
+            ev.push(d.evidence.supporting());
         }
         ev.extend(ci::index(ctx).unreadable_as(KIND));
 
