@@ -325,7 +325,7 @@ fn matrix_refuses_results_only_formats() {
         let (code, out, err) = run(dir.path(), &["matrix", "--format", format]);
         assert_eq!(code, 2, "{format}");
         assert!(out.is_empty());
-        assert!(err.contains("--format table, json or markdown"), "{err}");
+        assert!(err.contains("possible values: table, json, markdown"), "{err}");
     }
     for format in ["table", "json", "markdown"] {
         assert_eq!(

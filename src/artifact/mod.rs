@@ -47,6 +47,8 @@ pub struct Artifact {
     pub scans: ScanCache,
     /// `verify --staged`: content scans read the staged blobs instead of the working tree.
     pub staged: bool,
+    /// `verify --pre-commit`: reviews, which come after a commit, warn instead of failing.
+    pub pre_commit: bool,
 }
 
 /// What walking an artifact found.
@@ -123,6 +125,7 @@ impl Artifact {
             run: Default::default(),
             scans: Default::default(),
             staged: false,
+            pre_commit: false,
         }
     }
 

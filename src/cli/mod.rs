@@ -1,6 +1,8 @@
 //! The command line: argument definitions and dispatch to each command.
 
 mod assess;
+mod explain;
+mod hook;
 mod matrix;
 mod policy_cmd;
 mod review;
@@ -21,9 +23,16 @@ use crate::report::Format;
 #[derive(Debug, Parser)]
 #[command(name = "tiercheck", version, about, long_about = None)]
 pub struct Cli {
-    /// When to color the output.
+    /// When to color the output (auto honours NO_COLOR, CLICOLOR, CLICOLOR_FORCE and
+    /// TERM=dumb).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+    /// Write the report to FILE instead of stdout, and a one-line verdict to stderr.
+    #[arg(long, short = 'o', value_name = "FILE", global = true)]
+    pub output: Option<PathBuf>,
+    /// Print no report: the exit code says it all (errors still go to stderr).
+    #[arg(long, short = 'q', global = true, conflicts_with = "output")]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -56,6 +65,20 @@ pub enum Command {
     /// Show or check a policy.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// What a requirement or a detection rule is for, the evidence it looks for, and how to
+    /// meet it.
+    Explain(explain::ExplainArgs),
+    /// Install tiercheck as a git hook.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), as `man` reads it: `tiercheck man | man -l -`.
+    Man,
 }
 
 /// Options shared by commands that read a policy.
@@ -81,21 +104,65 @@ impl PolicyArg {
 pub struct MatrixArgs {
     #[command(flatten)]
     pub policy: PolicyArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format (the matrix has no results, so no SARIF or JUnit).
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Table)]
+    pub format: MatrixFormat,
 }
 
-/// Whether to color stdout.
+/// The formats the matrix can be printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    /// A table for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+    /// Markdown.
+    Markdown,
+}
+
+impl From<MatrixFormat> for Format {
+    fn from(f: MatrixFormat) -> Format {
+        match f {
+            MatrixFormat::Table => Format::Table,
+            MatrixFormat::Json => Format::Json,
+            MatrixFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// Whether to color stdout: `--color`, then the conventions of the environment:
+/// `CLICOLOR_FORCE` (set, not `0`) colors even a pipe, `NO_COLOR` (set, not empty),
+/// `CLICOLOR=0` and `TERM=dumb` turn colour off, and otherwise a terminal gets colour.
 fn use_color(choice: ColorChoice) -> bool {
+    let var = |k: &str| std::env::var(k).ok();
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            if var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+                return true;
+            }
+            var("NO_COLOR").is_none_or(|v| v.is_empty())
+                && var("CLICOLOR").is_none_or(|v| v != "0")
+                && var("TERM").is_none_or(|v| v != "dumb")
                 && std::io::stdout().is_terminal()
         }
     }
+}
+
+/// `--version`: the tool's version and the digest of the policy built into it.
+fn version_text() -> &'static str {
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(crate::policy::DEFAULT_POLICY.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let text = format!(
+        "{} (built-in policy sha256:{hex}…)",
+        env!("CARGO_PKG_VERSION")
+    );
+    Box::leak(text.into_boxed_str())
 }
 
 /// Today's date; `TIERCHECK_TODAY` (YYYY-MM-DD) fixes it for reproducible runs.
@@ -125,25 +192,64 @@ pub(crate) use crate::artifact::shown;
 
 /// Runs tiercheck with the process arguments and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let color = use_color(cli.color);
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().version(version_text()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    let color = match (&cli.output, cli.quiet) {
+        (None, false) => use_color(cli.color),
+        _ => cli.color == ColorChoice::Always,
+    };
     colored::control::set_override(color);
     let stdout = std::io::stdout();
     // Reports are written in one go (a scan's JSON is thousands of lines); `assess` may ask
     // questions between its lines, so it writes straight through.
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out: Box<dyn Write> = match (&cli.output, cli.quiet) {
+        (Some(path), _) => match std::fs::File::create(path) {
+            Ok(f) => Box::new(std::io::BufWriter::with_capacity(64 * 1024, f)),
+            Err(e) => {
+                eprintln!("error: cannot write the report to {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        (None, true) => Box::new(std::io::sink()),
+        (None, false) if matches!(cli.command, Command::Assess(_)) => Box::new(stdout.lock()),
+        (None, false) => Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout.lock())),
+    };
     let result = match &cli.command {
-        Command::Assess(a) => assess::run(a, color, out.get_mut()),
+        Command::Assess(a) => assess::run(a, color, &mut out),
         Command::Verify(a) => verify::run(a, color, &mut out),
         Command::Scan(a) => scan::run(a, color, &mut out),
         Command::Matrix(a) => matrix::run(a, color, &mut out),
         Command::Review(a) => review::run(a, &mut out),
         Command::Policy(c) => policy_cmd::run(c, &mut out),
+        Command::Explain(a) => explain::run(a, &mut out),
+        Command::Hook(c) => hook::run(c, &mut out),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "tiercheck", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command().version(version_text()))
+            .render(&mut out)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
     };
     let flushed = out.flush();
     let result = result.and_then(|code| flushed.map(|()| code).map_err(Into::into));
     match result {
-        Ok(code) => code,
+        Ok(code) => {
+            if let Some(path) = &cli.output {
+                let verdict = if code == ExitCode::SUCCESS {
+                    "passed"
+                } else {
+                    "failed (exit 1)"
+                };
+                eprintln!("tiercheck: {verdict}; report written to {}", path.display());
+            }
+            code
+        }
         Err(e) => {
             // The reader went away (`tiercheck verify | head`): stop quietly, with the
             // status a shell gives a program that SIGPIPE ended (128 + 13).

@@ -20,7 +20,8 @@ use tiercheck_scan::{Category, DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanReport, S
 /// `tiercheck scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// File or folder to scan (gitignore-aware; hidden files included, `.git/` skipped).
+    /// File or folder to scan (gitignore-aware; hidden files included, `.git/` skipped), or
+    /// `-` for standard input.
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Only rules of this category.
@@ -86,8 +87,74 @@ fn own_people(path: &std::path::Path) -> Result<Vec<String>, ConfigError> {
     }
 }
 
+/// `scan -`: standard input, read whole (up to `--max-file-size`) and scanned as one file
+/// named `-`.
+fn stdin_report(
+    args: &ScanArgs,
+    scanner: &Scanner,
+    opts: &ScanOptions,
+) -> Result<tiercheck_scan::ScanReport, ConfigError> {
+    use std::io::Read;
+    if args.staged || args.history {
+        return Err(ConfigError::plain(
+            "`scan -` reads standard input; --staged and --history read git",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(args.max_file_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| ConfigError::plain(format!("cannot read standard input: {e}")))?;
+    let mut report = tiercheck_scan::ScanReport {
+        findings: Vec::new(),
+        skipped: Vec::new(),
+        errors: Vec::new(),
+        files_scanned: 0,
+        bytes_scanned: 0,
+    };
+    if bytes.len() as u64 > args.max_file_size {
+        report.skipped.push((
+            "-".into(),
+            format!("larger than --max-file-size ({} bytes)", args.max_file_size),
+        ));
+    } else if tiercheck_scan::is_binary(&bytes[..bytes.len().min(tiercheck_scan::BINARY_PROBE)]) {
+        report.skipped.push(("-".into(), "binary".into()));
+    } else {
+        report.findings = scanner.scan_bytes("-", &bytes, opts);
+        report.files_scanned = 1;
+        report.bytes_scanned = bytes.len() as u64;
+    }
+    Ok(report)
+}
+
 pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let policy = args.policy.load()?;
+    if args.path.as_os_str() == "-" {
+        let scanner =
+            Scanner::new(&policy.scan_rules()).map_err(|e| ConfigError::plain(e.to_string()))?;
+        let opts = ScanOptions {
+            category: args.category.map(Category::from),
+            ignore_values: Vec::new(),
+            max_file_size: args.max_file_size,
+            honour_allow_marker: true,
+        };
+        let report = stdin_report(args, &scanner, &opts)?;
+        let blocked = !report.findings.is_empty() || !report.skipped.is_empty();
+        args.format.report(color).findings(
+            ScanResult {
+                report: &report,
+                accepted: 0,
+                git: None,
+            },
+            out,
+        )?;
+        return Ok(if blocked {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let path = existing(&args.path)?;
     let baseline = match &args.baseline {
         Some(b) => Some(Baseline::load(b).map_err(ConfigError::plain)?),
@@ -277,6 +344,16 @@ fn git_scan(
         },
         out,
     )?;
+    if args.staged && !report.findings.is_empty() {
+        eprintln!(
+            "commit blocked: the staged content holds {} finding{}. Remove each value (and rotate a \
+             credential that was ever committed or shared), unstage it, or, for a false positive, \
+             add `tiercheck:allow` on its line; known findings can be accepted with \
+             `tiercheck scan --write-baseline FILE` and `--baseline FILE`.",
+            report.findings.len(),
+            if report.findings.len() == 1 { "" } else { "s" }
+        );
+    }
     // Content that could not be scanned (listed under errors) is not a clean result.
     Ok(if report.findings.is_empty() && report.errors.is_empty() {
         ExitCode::SUCCESS

@@ -33,6 +33,12 @@ pub struct VerifyArgs {
     /// instead of the working tree; the other checks read the working tree as usual.
     #[arg(long)]
     pub staged: bool,
+    /// The check that makes sense while committing (what `tiercheck hook install` and the
+    /// pre-commit hook run): implies --staged; reviews made stale by the change being
+    /// committed and missing code reviews warn instead of failing (they are checked when the
+    /// code is shared), and a repository with no manifest passes with a note.
+    #[arg(long)]
+    pub pre_commit: bool,
     /// Fail (exit 1) on recommended requirements too.
     #[arg(long)]
     pub strict: bool,
@@ -412,7 +418,17 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
             .into());
     }
     let mut artifacts = collect(&path, &policy, args.tier.is_some())?;
-    if args.staged {
+    if args.pre_commit && artifacts.is_empty() {
+        eprintln!(
+            "note: no .tier.yaml governs `{}`: nothing to verify at commit time (`tiercheck assess --write` makes one)",
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for a in &mut artifacts {
+        a.pre_commit = args.pre_commit;
+    }
+    if args.staged || args.pre_commit {
         // Content scans read the staged blobs; every other check reads the working tree.
         crate::git::open(&path).map_err(|e| {
             ConfigError::plain(format!("`verify --staged`: `{}`: {e}", path.display()))

@@ -50,11 +50,6 @@ impl Format {
         }
     }
 
-    /// Whether the format can show a policy's matrix (results-only formats cannot).
-    pub fn shows_matrix(self) -> bool {
-        !matches!(self, Format::Sarif | Format::Junit)
-    }
-
     /// The format's name on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -237,7 +232,7 @@ impl<R: Report> Report for Escaped<R> {
     }
 }
 
-/// The error of a results-only format asked for the matrix; the CLI refuses earlier.
+/// The error of a results-only format asked for the matrix; the CLI offers only the others.
 fn no_matrix(format: Format) -> io::Error {
     io::Error::new(
         io::ErrorKind::Unsupported,

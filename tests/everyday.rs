@@ -1,0 +1,301 @@
+//! The everyday commands people expect of a command-line tool: `explain`, completions, a
+//! man page, `--output`, `--quiet`, `--version`, `scan -`, the colour conventions, and
+//! `hook install` with a real git commit going through the hook.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Fixture, git, tiercheck};
+
+/// A GitHub classic token the built-in rules report, made up here.
+fn token() -> String {
+    format!("ghp_{}", "Zq8Xw2Lm4Np6Rt1Vb3Kc5Hd7Jf9Gs0Ya2Ue4")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn explain_says_what_a_requirement_and_a_rule_look_for() {
+    let out = tiercheck()
+        .args(["explain", "human-review"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let t = text(&out.stdout);
+    assert!(
+        t.starts_with("human-review — Human review of output"),
+        "{t}"
+    );
+    assert!(
+        t.contains("Level per tier: T1 required, T2 required"),
+        "{t}"
+    );
+    assert!(t.contains("kind: review-attestation"), "{t}");
+    assert!(t.contains("tiercheck review PATH --by <owner>"), "{t}");
+    let out = tiercheck()
+        .args(["explain", "github-pat-classic"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let t = text(&out.stdout);
+    assert!(t.contains("secret rule") && t.contains("regex"), "{t}");
+    let out = tiercheck()
+        .args(["explain", "humanreview"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `human-review`?"));
+}
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = tiercheck().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let t = text(&out.stdout);
+        assert!(
+            t.contains("tiercheck") && t.contains("verify"),
+            "{shell}: {t}"
+        );
+    }
+    let out = tiercheck().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tiercheck().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let t = text(&out.stdout);
+    assert!(t.contains(".TH tiercheck") && t.contains("assess"), "{t}");
+}
+
+#[test]
+fn output_writes_the_report_to_a_file_and_quiet_prints_nothing() {
+    let f = Fixture::repo();
+    f.write(".tier.yaml", "version: 1\naudience: me\ndata: none\n");
+    f.write("a.py", "print(1)\n");
+    let out = f
+        .cmd()
+        .args(["verify", ".", "--format", "json", "--output", "report.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("tiercheck: failed (exit 1); report written to report.json"),
+        "{}",
+        text(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&f.read("report.json")).unwrap();
+    assert_eq!(v["tier"], "T1");
+    let out = f.cmd().args(["-q", "verify", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    // An unwritable report is a usage error.
+    let out = f
+        .cmd()
+        .args(["verify", ".", "--output", "no/such/dir/r.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot write the report"));
+}
+
+#[test]
+fn version_names_the_built_in_policy_and_matrix_offers_only_its_formats() {
+    let out = tiercheck().arg("--version").output().unwrap();
+    let t = text(&out.stdout);
+    assert!(
+        t.starts_with("tiercheck ") && t.contains("built-in policy sha256:"),
+        "{t}"
+    );
+    let out = tiercheck()
+        .args(["matrix", "--format", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let help = text(
+        &tiercheck()
+            .args(["matrix", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        !help.contains("sarif") && help.contains("markdown"),
+        "{help}"
+    );
+}
+
+#[test]
+fn scan_reads_standard_input() {
+    let out = tiercheck()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(format!("token = \"{}\"\n", token()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = common::json(&out.stdout);
+    assert_eq!(v["findings"][0]["path"], "-", "{v}");
+    assert_eq!(v["findings"][0]["line"], 1);
+    assert!(!text(&out.stdout).contains(&token()));
+    let out = tiercheck()
+        .args(["scan", "-"])
+        .write_stdin("nothing to see\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn clicolor_force_colours_a_pipe_and_never_wins() {
+    let f = Fixture::repo();
+    f.write(".tier.yaml", "version: 1\naudience: me\ndata: none\n");
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = f.cmd();
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        text(&c.args(args).output().unwrap().stdout)
+    };
+    assert!(run(&[("CLICOLOR_FORCE", "1")], &["verify", "."]).contains("\u{1b}["));
+    assert!(
+        !run(
+            &[("CLICOLOR_FORCE", "1")],
+            &["--color", "never", "verify", "."]
+        )
+        .contains("\u{1b}[")
+    );
+    assert!(!run(&[("CLICOLOR_FORCE", "0")], &["verify", "."]).contains("\u{1b}["));
+    assert!(!run(&[], &["verify", "."]).contains("\u{1b}["));
+}
+
+/// Runs `git commit` in `dir` with the built tiercheck on PATH, as a person would.
+fn commit(dir: &Path, message: &str) -> std::process::Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_tiercheck"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::process::Command::new("git")
+        .args(["commit", "-q", "-m", message])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Jane")
+        .env("GIT_AUTHOR_EMAIL", "jane@corp.example")
+        .env("GIT_COMMITTER_NAME", "Jane")
+        .env("GIT_COMMITTER_EMAIL", "jane@corp.example")
+        .env("TIERCHECK_TODAY", common::TODAY)
+        .env_remove("TIERCHECK_POLICY")
+        .output()
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn hook_install_blocks_a_commit_with_a_secret_and_lets_a_clean_one_through() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let dir = f.path();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    let out = f.cmd().args(["hook", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let hook = dir.join(".git/hooks/pre-commit");
+    let mode = std::fs::metadata(&hook).unwrap().permissions().mode();
+    assert!(mode & 0o111 != 0, "executable");
+    // Installing again replaces its own hook; a foreign hook needs --force, and is kept.
+    assert_eq!(
+        f.cmd()
+            .args(["hook", "install"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
+    let out = f.cmd().args(["hook", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("a pre-commit hook exists"));
+    let out = f
+        .cmd()
+        .args(["hook", "install", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".git/hooks/pre-commit.bak")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+
+    // A staged secret is refused, saying what to do.
+    f.write("app.py", format!("TOKEN = \"{}\"\n", token()));
+    git(&dir, &["add", "app.py"]);
+    let out = commit(&dir, "add app");
+    assert!(!out.status.success(), "the commit went through");
+    let err = text(&out.stderr);
+    assert!(err.contains("commit blocked"), "{err}");
+    assert!(err.contains("tiercheck:allow"), "{err}");
+    assert!(!format!("{err}{}", text(&out.stdout)).contains(&token()));
+
+    // A clean commit of a repository with no manifest goes through.
+    f.write("app.py", "import os\nTOKEN = os.environ[\"TOKEN\"]\n");
+    git(&dir, &["add", "app.py"]);
+    let out = commit(&dir, "add app");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("nothing to verify at commit time"));
+
+    // With a manifest, a change after the review warns at commit time, and `verify` (what
+    // CI runs) still fails on it.
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: me\ndata: none\nowner: jane@corp.example\n",
+    );
+    let out = f
+        .cmd()
+        .args(["review", ".", "--by", "jane@corp.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    git(&dir, &["add", "-A"]);
+    assert!(commit(&dir, "manifest").status.success());
+    f.write("app.py", "import os\nTOKEN = os.environ[\"API_TOKEN\"]\n");
+    git(&dir, &["add", "app.py"]);
+    let out = commit(&dir, "rename the variable");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(
+        f.cmd()
+            .args(["verify", "."])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn hook_install_honours_core_hooks_path() {
+    let f = Fixture::new();
+    let dir = f.path();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["config", "core.hooksPath", "tools/hooks"]);
+    let out = f.cmd().args(["hook", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.join("tools/hooks/pre-commit").is_file());
+    assert!(!dir.join(".git/hooks/pre-commit").exists());
+    // Outside a repository it says so.
+    let plain = Fixture::new();
+    let out = plain.cmd().args(["hook", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
