@@ -3,7 +3,11 @@
 //! official 2.1.0 schema, JUnit is parsed back and its counts checked, Markdown and JUnit
 //! are snapshotted, and no format may print a planted secret.
 
+mod common;
+
 use std::path::Path;
+
+use common::check_sarif;
 
 use assert_cmd::Command;
 use quick_xml::Reader;
@@ -78,55 +82,6 @@ fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
-}
-
-fn sarif_schema() -> Option<jsonschema::Validator> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!(
-            "note: {} is absent; SARIF schema validation skipped",
-            path.display()
-        );
-        return None;
-    };
-    let schema: Value = serde_json::from_str(&text).unwrap();
-    Some(jsonschema::validator_for(&schema).expect("the SARIF schema compiles"))
-}
-
-/// Validates a SARIF log against the official schema and the cross-references the schema
-/// cannot express.
-fn check_sarif(text: &str) -> Value {
-    let log: Value = serde_json::from_str(text).unwrap();
-    if let Some(v) = sarif_schema() {
-        let errors: Vec<String> = v
-            .iter_errors(&log)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
-    }
-    assert_eq!(log["version"], "2.1.0");
-    for run in log["runs"].as_array().unwrap() {
-        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-        for r in run["results"].as_array().unwrap() {
-            let i = r["ruleIndex"].as_u64().unwrap() as usize;
-            assert_eq!(rules[i]["id"], r["ruleId"], "{r:#}");
-            assert!(
-                r["partialFingerprints"]["tiercheck/v1"].is_string(),
-                "{r:#}"
-            );
-            for loc in r["locations"].as_array().unwrap() {
-                let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
-                    .as_str()
-                    .unwrap();
-                assert!(
-                    !uri.starts_with('/') && !uri.contains("://"),
-                    "relative: {uri}"
-                );
-            }
-        }
-    }
-    log
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -325,7 +280,10 @@ fn matrix_refuses_results_only_formats() {
         let (code, out, err) = run(dir.path(), &["matrix", "--format", format]);
         assert_eq!(code, 2, "{format}");
         assert!(out.is_empty());
-        assert!(err.contains("possible values: table, json, markdown"), "{err}");
+        assert!(
+            err.contains("possible values: table, json, markdown"),
+            "{err}"
+        );
     }
     for format in ["table", "json", "markdown"] {
         assert_eq!(

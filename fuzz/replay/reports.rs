@@ -31,6 +31,8 @@ pub fn check(data: &[u8]) {
         redacted: next(),
         fingerprint: next(),
         marked_allowed: pick(3) % 2 == 0,
+        end_line: pick(1) as u64 + 1,
+        end_column: pick(2) as u64 + 2,
     };
     let requirements: Vec<RequirementResult> = (0..1 + pick(4) % 3)
         .map(|i| {
@@ -50,6 +52,8 @@ pub fn check(data: &[u8]) {
                 evidence_status: vec![STATUSES[pick(14 + i) % 5]],
                 evidence,
                 remediation: Some(next()).filter(|r| !r.is_empty()),
+                description: next(),
+                fix: next(),
             }
         })
         .collect();
@@ -74,6 +78,7 @@ pub fn check(data: &[u8]) {
         passed: pick(18) % 2 == 0,
         requirements,
         findings: vec![finding.clone()],
+        rule_descriptions: Default::default(),
         policy: vec![PolicyFile {
             path: next(),
             sha256: next(),
@@ -81,7 +86,7 @@ pub fn check(data: &[u8]) {
         trust_repo: pick(19) % 2 == 0,
     };
     let scan = ScanReport {
-        findings: vec![finding],
+        findings: vec![finding.clone()],
         skipped: vec![(next(), next())],
         errors: vec![(next(), next())],
         files_scanned: pick(20) as u64,
@@ -102,6 +107,8 @@ pub fn check(data: &[u8]) {
                     ScanResult {
                         report: &scan,
                         accepted: 0,
+                        accepted_findings: vec![finding.clone()],
+                        descriptions: Default::default(),
                         git: None,
                     },
                     o,

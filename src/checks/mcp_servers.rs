@@ -166,6 +166,12 @@ impl Config {
                     findings.push(Finding {
                         line: l,
                         column: c,
+                        end_line: l + hit.end_line.saturating_sub(hit.line),
+                        end_column: if hit.end_line == hit.line {
+                            c + hit.end_column.saturating_sub(hit.column)
+                        } else {
+                            hit.end_column
+                        },
                         ..hit
                     });
                 }
@@ -410,6 +416,8 @@ impl Judge<'_> {
             redacted: tiercheck_scan::redact(&literal, None),
             fingerprint: tiercheck_scan::fingerprint(HEURISTIC_RULE, path, value),
             marked_allowed: false,
+            end_line: 1,
+            end_column: 1 + value.chars().count() as u64,
         })
     }
 }

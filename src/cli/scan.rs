@@ -87,6 +87,19 @@ fn own_people(path: &std::path::Path) -> Result<Vec<String>, ConfigError> {
     }
 }
 
+/// The descriptions of the rules behind `findings`, by rule id.
+fn descriptions(
+    policy: &crate::policy::Policy,
+    findings: &[tiercheck_scan::Finding],
+) -> std::collections::BTreeMap<String, String> {
+    policy
+        .rules
+        .iter()
+        .filter(|r| findings.iter().any(|f| f.rule_id == r.id.value))
+        .map(|r| (r.id.value.clone(), r.description.trim().to_string()))
+        .collect()
+}
+
 /// `scan -`: standard input, read whole (up to `--max-file-size`) and scanned as one file
 /// named `-`.
 fn stdin_report(
@@ -145,6 +158,8 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
             ScanResult {
                 report: &report,
                 accepted: 0,
+                accepted_findings: Vec::new(),
+                descriptions: descriptions(&policy, &report.findings),
                 git: None,
             },
             out,
@@ -178,6 +193,11 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     if git_mode {
         let ctx = GitCtx {
             scanner: &scanner,
+            descriptions: policy
+                .rules
+                .iter()
+                .map(|r| (r.id.value.clone(), r.description.trim().to_string()))
+                .collect(),
             opts: &opts,
             baseline: baseline.as_ref(),
             color,
@@ -198,26 +218,43 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     if let Some(file) = &args.write_baseline {
         return write_baseline(file, &report.findings);
     }
-    let mut accepted = 0;
+    let mut accepted_findings = Vec::new();
     if let Some(b) = &baseline {
-        let before = report.findings.len();
-        report.findings = b.filter(std::mem::take(&mut report.findings));
-        accepted = before - report.findings.len();
+        let all = std::mem::take(&mut report.findings);
+        report.findings = b.filter(all.clone());
+        let kept: std::collections::HashSet<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
+        accepted_findings = all
+            .into_iter()
+            .filter(|f| !kept.contains(f.fingerprint.as_str()))
+            .collect();
     }
+    let accepted = accepted_findings.len();
     // Fingerprints use paths relative to the scanned folder (stable wherever the scan runs
     // from); reports show them relative to the working folder.
     let prefix = shown(&artifact.root);
-    for f in &mut report.findings {
+    for f in report
+        .findings
+        .iter_mut()
+        .chain(accepted_findings.iter_mut())
+    {
         f.path = join_path(&prefix, &f.path);
     }
     for (p, _) in report.skipped.iter_mut().chain(report.errors.iter_mut()) {
         *p = join_path(&prefix, p);
     }
     redact_names(&mut report, &scanner);
+    scanner.redact_paths(&mut accepted_findings);
+    let descriptions = descriptions(&policy, &report.findings);
     args.format.report(color).findings(
         ScanResult {
             report: &report,
             accepted,
+            accepted_findings,
+            descriptions,
             git: None,
         },
         out,
@@ -235,6 +272,7 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
 
 struct GitCtx<'a> {
     scanner: &'a Scanner,
+    descriptions: std::collections::BTreeMap<String, String>,
     opts: &'a ScanOptions,
     baseline: Option<&'a Baseline>,
     color: bool,
@@ -340,6 +378,8 @@ fn git_scan(
         ScanResult {
             report: &report,
             accepted,
+            accepted_findings: Vec::new(),
+            descriptions: ctx.descriptions.clone(),
             git: Some(git),
         },
         out,

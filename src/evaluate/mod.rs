@@ -1,6 +1,8 @@
 //! Evaluation: runs each requirement's checks on an artifact at a tier, applies levels and
 //! waivers, and produces the artifact's report.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::artifact::Artifact;
@@ -29,6 +31,13 @@ pub struct RequirementResult {
     pub evidence_status: Vec<Status>,
     /// What to do, when the requirement is not met.
     pub remediation: Option<String>,
+    /// What the requirement asks for (the policy's description), for rule metadata.
+    #[serde(skip)]
+    pub description: String,
+    /// How to meet it, whatever its status (the policy's remediation), for rule metadata
+    /// that stays the same from run to run.
+    #[serde(skip)]
+    pub fix: String,
 }
 
 /// How the tier was decided.
@@ -119,6 +128,9 @@ pub struct ArtifactReport {
     pub requirements: Vec<RequirementResult>,
     /// Secrets and personal data found.
     pub findings: Vec<Finding>,
+    /// The description of each rule behind a finding, by rule id, for rule metadata.
+    #[serde(skip)]
+    pub rule_descriptions: BTreeMap<String, String>,
     /// The policy files applied, in order (the built-in policy first when extended).
     pub policy: Vec<PolicyFile>,
     /// Whether `--trust-repo` lifted the policy's limits on what the repository may
@@ -199,11 +211,14 @@ pub fn evaluate(
         crate::artifact::shell_word(&display_path),
     );
     for r in &mut requirements {
+        let fill = |t: &str| {
+            t.replace("{manifest}", &manifest_name)
+                .replace("{path}", &path_arg)
+        };
         if let Some(fix) = &mut r.remediation {
-            *fix = fix
-                .replace("{manifest}", &manifest_name)
-                .replace("{path}", &path_arg);
+            *fix = fill(fix);
         }
+        r.fix = fill(&r.fix);
     }
     findings.dedup();
     let passed = !decision.under_classified
@@ -233,6 +248,12 @@ pub fn evaluate(
         classification: decision,
         passed,
         requirements,
+        rule_descriptions: policy
+            .rules
+            .iter()
+            .filter(|r| findings.iter().any(|f| f.rule_id == r.id.value))
+            .map(|r| (r.id.value.clone(), r.description.trim().to_string()))
+            .collect(),
         findings,
         policy: PolicyFile::of(policy),
         trust_repo: policy.trust_repo,
@@ -297,6 +318,8 @@ fn evaluate_requirement(
         evidence: Vec::new(),
         evidence_status: Vec::new(),
         remediation: None,
+        description: req.description.trim().to_string(),
+        fix: req.remediation.trim().to_string(),
     };
     if level == Level::NotRequired {
         return result;

@@ -14,7 +14,7 @@ use clap::ValueEnum;
 use crate::checks::{Evidence, Status};
 use crate::evaluate::{ArtifactReport, RequirementResult};
 use crate::policy::{Level, Policy};
-use tiercheck_scan::ScanReport;
+use tiercheck_scan::{Finding, ScanReport};
 
 pub use table::Table;
 
@@ -69,6 +69,10 @@ pub struct ScanResult<'a> {
     pub report: &'a ScanReport,
     /// How many findings the baseline accepted.
     pub accepted: usize,
+    /// The findings the baseline accepted (SARIF keeps them, suppressed).
+    pub accepted_findings: Vec<Finding>,
+    /// The description of each rule behind a finding, by rule id.
+    pub descriptions: std::collections::BTreeMap<String, String>,
     /// What a scan of git's index or history adds, when it was one.
     pub git: Option<GitScanInfo<'a>>,
 }
@@ -225,6 +229,8 @@ impl<R: Report> Report for Escaped<R> {
             ScanResult {
                 report: &report,
                 accepted: scan.accepted,
+                accepted_findings: scan.accepted_findings,
+                descriptions: scan.descriptions,
                 git: scan.git,
             },
             out,

@@ -1,6 +1,11 @@
-//! The SARIF 2.1.0 report, for code-scanning dashboards: each requirement is a rule and,
-//! when not met, a result; each secret or personal-data finding is a result of its
-//! scanner rule, located at the finding and fingerprinted (never carrying the value).
+//! The SARIF 2.1.0 report, shaped as code-scanning services (GitHub code scanning, GitLab,
+//! Azure DevOps) ingest it: one run per invocation, whatever the number of artifacts (each
+//! result names its artifact in `properties`); each requirement is a rule and, when not met,
+//! a result; each secret or personal-data finding is one result of its scanner rule. Every
+//! result has a full region and a path relative to the repository root, rule metadata comes
+//! from the policy and does not change from run to run, waived requirements and findings a
+//! baseline accepted are kept as suppressed results, and a run stays within GitHub's limits
+//! (at most 25,000 results, with a notification saying what was left out).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -8,7 +13,9 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::json::write;
-use super::{Format, Report, ScanResult, join_path, level_str, no_matrix, telling_evidence};
+use super::{
+    Format, Origin, Report, ScanResult, join_path, level_str, no_matrix, telling_evidence,
+};
 use tiercheck_scan::Finding;
 
 use crate::checks::Status;
@@ -19,14 +26,17 @@ use crate::policy::{Level, Policy};
 pub struct Sarif;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// The base every `artifactLocation.uri` is relative to: where tiercheck ran.
-const BASE: &str = "SRCROOT";
+/// The base every `artifactLocation.uri` is relative to: the repository's top folder (or,
+/// outside git, the folder tiercheck ran in).
+const BASE: &str = "%SRCROOT%";
 /// Key of tiercheck's fingerprints in `partialFingerprints`.
 const FINGERPRINT_KEY: &str = "tiercheck/v1";
 /// Most locations one requirement result lists.
 const MAX_LOCATIONS: usize = 10;
+/// GitHub code scanning refuses a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
 
-/// Rules of one run, in first-seen order, with their index.
+/// Rules of the run, in first-seen order, with their index.
 #[derive(Default)]
 struct Rules {
     list: Vec<Value>,
@@ -44,96 +54,273 @@ impl Rules {
     }
 }
 
+/// Where paths shown relative to the working folder lie relative to the repository root.
+struct Paths {
+    /// The working folder relative to the repository's top ("" at the top); `None` outside
+    /// git, where URIs stay relative to the working folder.
+    prefix: Option<String>,
+}
+
+impl Paths {
+    fn here() -> Self {
+        let prefix = std::env::current_dir().ok().and_then(|cwd| {
+            let repo = crate::git::open(&cwd).ok()?;
+            repo.relative(&cwd)
+        });
+        Paths { prefix }
+    }
+
+    /// `path` (relative to the working folder) relative to the base, with `.` and `..`
+    /// resolved.
+    fn uri(&self, path: &str) -> String {
+        let joined = match &self.prefix {
+            Some(p) => join_path(p, path),
+            None => path.to_string(),
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for part in joined.split('/') {
+            match part {
+                "" | "." => {}
+                ".." if parts.last().is_some_and(|l| *l != "..") => {
+                    parts.pop();
+                }
+                other => parts.push(other),
+            }
+        }
+        if parts.is_empty() {
+            ".".into()
+        } else {
+            parts.join("/")
+        }
+    }
+}
+
+/// The number of characters of line `line` of the file at `path` (relative to the working
+/// folder), when it can be read; regions of evidence without a column span the whole line.
+fn line_length(path: &str, line: u64) -> Option<u64> {
+    let bytes =
+        tiercheck_scan::read::read_regular(std::path::Path::new(path), 8 * 1024 * 1024).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let l = text
+        .lines()
+        .nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
+    Some(l.chars().count() as u64)
+}
+
+/// A location with a full region: start and end line and column.
+fn location(paths: &Paths, shown: &str, start: (u64, u64), end: (u64, u64)) -> Value {
+    json!({"physicalLocation": {
+        "artifactLocation": {"uri": paths.uri(shown), "uriBaseId": BASE},
+        "region": {
+            "startLine": start.0.max(1),
+            "startColumn": start.1.max(1),
+            "endLine": end.0.max(start.0.max(1)),
+            "endColumn": end.1.max(1),
+        },
+    }})
+}
+
+/// A whole line of a file as a location.
+fn line_location(paths: &Paths, shown: &str, line: u64) -> Value {
+    let line = line.max(1);
+    let end = line_length(shown, line).map_or(2, |n| n + 1);
+    location(paths, shown, (line, 1), (line, end))
+}
+
+fn finding_location(paths: &Paths, f: &Finding) -> Value {
+    let (end_line, end_column) = if f.end_line >= f.line && f.end_column > 0 {
+        (f.end_line, f.end_column)
+    } else {
+        (f.line, f.column + 1)
+    };
+    location(paths, &f.path, (f.line, f.column), (end_line, end_column))
+}
+
 fn sarif_level(level: Level, status: Status) -> &'static str {
     match (status, level) {
         (Status::Fail | Status::Error, Level::Required) => "error",
         (Status::Fail | Status::Error | Status::Warn, _) => "warning",
-        _ => "none",
+        _ => "note",
     }
 }
 
+/// A rule's level when nothing overrides it: never `none`, which code scanning reads as
+/// "do not show".
 fn default_level(level: Level) -> &'static str {
     match level {
         Level::Required => "error",
         Level::Recommended => "warning",
-        Level::NotRequired => "none",
+        Level::NotRequired => "note",
     }
-}
-
-fn physical(uri: &str, line: Option<u64>, column: Option<u64>) -> Value {
-    let mut loc = json!({"artifactLocation": {"uri": uri, "uriBaseId": BASE}});
-    if let Some(l) = line.filter(|&l| l >= 1) {
-        let mut region = json!({"startLine": l});
-        if let Some(c) = column.filter(|&c| c >= 1) {
-            region["startColumn"] = json!(c);
-        }
-        loc["region"] = region;
-    }
-    json!({"physicalLocation": loc})
 }
 
 fn requirement_rule(r: &RequirementResult) -> Value {
-    let mut rule = json!({
+    let description = if r.description.is_empty() {
+        r.title.clone()
+    } else {
+        r.description.clone()
+    };
+    json!({
         "id": r.id,
         "name": r.id,
         "shortDescription": {"text": r.title},
-        "fullDescription": {"text": format!("tiercheck requirement `{}`: {}", r.id, r.title)},
+        "fullDescription": {"text": description},
+        "help": {
+            "text": format!("{description}\n\nHow to meet it: {}", r.fix),
+            "markdown": format!("{description}\n\n**How to meet it:** {}", r.fix),
+        },
         "defaultConfiguration": {"level": default_level(r.level)},
-        "properties": {"tags": ["tiercheck-requirement"]},
-    });
-    if let Some(fix) = &r.remediation {
-        rule["help"] = json!({"text": fix.trim()});
-    }
-    rule
+        "properties": {"tags": ["tiercheck-requirement", "governance"], "precision": "high"},
+    })
 }
 
-fn finding_rule(f: &Finding) -> Value {
+/// How bad a finding of `category` is, as code scanning ranks alerts (9.0 and above is
+/// Critical, 7.0 High).
+fn security_severity(category: &str) -> &'static str {
+    if category == "pii" { "7.0" } else { "9.0" }
+}
+
+fn finding_rule(f: &Finding, descriptions: &BTreeMap<String, String>) -> Value {
     let (what, fix) = if f.category == "pii" {
         (
-            "personal or customer data",
+            "Personal or customer data",
             "Remove the personal or customer data from the file, or replace it with synthetic data.",
         )
     } else {
         (
-            "a secret",
+            "A secret",
             "Remove the secret from the file, rotate it, and read it from the environment or a secret store.",
         )
     };
+    let description = descriptions
+        .get(&f.rule_id)
+        .cloned()
+        .unwrap_or_else(|| format!("{what} found by the scanner rule `{}`.", f.rule_id));
     json!({
         "id": f.rule_id,
         "name": f.rule_id,
-        "shortDescription": {"text": format!("{what} matched rule `{}`", f.rule_id)},
-        "fullDescription": {"text": format!("The tiercheck scanner rule `{}` found {what}.", f.rule_id)},
-        "help": {"text": fix},
+        "shortDescription": {"text": description},
+        "fullDescription": {"text": description},
+        "help": {
+            "text": format!("{description}\n\n{fix} A false positive: add `tiercheck:allow` on its line, or accept it in a baseline, where the policy allows it."),
+            "markdown": format!("{description}\n\n**Fix:** {fix} A false positive: add `tiercheck:allow` on its line, or accept it in a baseline, where the policy allows it."),
+        },
         "defaultConfiguration": {"level": "error"},
-        "properties": {"tags": ["security", f.category.as_str()]},
+        "properties": {
+            "tags": ["security", f.category.as_str()],
+            "security-severity": security_severity(&f.category),
+            "precision": "high",
+        },
     })
 }
 
-fn finding_result(f: &Finding, rules: &mut Rules) -> Value {
-    let index = rules.add(&f.rule_id, || finding_rule(f));
-    let what = if f.category == "pii" {
-        "Personal data"
-    } else {
-        "Secret"
-    };
-    json!({
-        "ruleId": f.rule_id,
-        "ruleIndex": index,
-        "level": "error",
-        "message": {"text": format!("{what} found by rule `{}`: {}", f.rule_id, f.redacted)},
-        "locations": [physical(&f.path, Some(f.line), Some(f.column))],
-        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
-    })
+/// The results of one run, with the rules they use and what was left out.
+struct Run {
+    paths: Paths,
+    rules: Rules,
+    results: Vec<Value>,
+    dropped: usize,
 }
 
-fn requirement_result(a: &ArtifactReport, r: &RequirementResult, index: usize) -> Value {
+impl Run {
+    fn new() -> Self {
+        Run {
+            paths: Paths::here(),
+            rules: Rules::default(),
+            results: Vec::new(),
+            dropped: 0,
+        }
+    }
+
+    fn push(&mut self, result: Value) {
+        if self.results.len() < MAX_RESULTS {
+            self.results.push(result);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn finding(
+        &mut self,
+        f: &Finding,
+        descriptions: &BTreeMap<String, String>,
+        properties: Value,
+        suppression: Option<&str>,
+    ) {
+        let index = self.rules.add(&f.rule_id, || finding_rule(f, descriptions));
+        let what = if f.category == "pii" {
+            "Personal data"
+        } else {
+            "Secret"
+        };
+        let mut result = json!({
+            "ruleId": f.rule_id,
+            "ruleIndex": index,
+            "level": "error",
+            "message": {"text": format!("{what} found by rule `{}`: {}", f.rule_id, f.redacted)},
+            "locations": [finding_location(&self.paths, f)],
+            "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+            "properties": properties,
+        });
+        if let Some(why) = suppression {
+            result["suppressions"] =
+                json!([{"kind": "external", "status": "accepted", "justification": why}]);
+        }
+        self.push(result);
+    }
+
+    fn finish(self, properties: Value) -> Value {
+        let mut run = json!({
+            "tool": {"driver": {
+                "name": "tiercheck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": self.rules.list,
+            }},
+            "originalUriBaseIds": {BASE: {"description": {"text": if self.paths.prefix.is_some() {
+                "The top folder of the git repository."
+            } else {
+                "The folder tiercheck ran in."
+            }}}},
+            "columnKind": "unicodeCodePoints",
+            "results": self.results,
+            "properties": properties,
+        });
+        if self.dropped > 0 {
+            let text = format!(
+                "{} more results were left out: a code-scanning run holds at most {MAX_RESULTS}; the JSON format lists them all",
+                self.dropped
+            );
+            eprintln!("warning: SARIF: {text}");
+            run["invocations"] = json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": [{"level": "warning", "message": {"text": text}}],
+            }]);
+        }
+        run
+    }
+}
+
+fn log(run: Value) -> Value {
+    json!({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]})
+}
+
+/// Whether evidence points at one of the artifact's findings, which have results of their
+/// own: one secret is one alert.
+fn at_finding(a: &ArtifactReport, path: &str, line: Option<u64>) -> bool {
+    a.findings
+        .iter()
+        .any(|f| f.path == path && line.is_none_or(|l| l == f.line))
+}
+
+fn requirement_result(run: &mut Run, a: &ArtifactReport, r: &RequirementResult, index: usize) {
+    let waived = r.status == Status::Skip && r.evidence.iter().any(|e| e.signal == "waived");
     let evidence = telling_evidence(r);
     let mut text = format!(
-        "{} ({}): {}.",
+        "{}: {} ({}): {}.",
+        a.path,
         r.title,
         level_str(r.level),
-        r.status.as_str()
+        super::status_word(r)
     );
     for e in &evidence {
         text.push_str(&format!(" {}.", e.message.trim_end_matches('.')));
@@ -145,72 +332,50 @@ fn requirement_result(a: &ArtifactReport, r: &RequirementResult, index: usize) -
         .iter()
         .filter_map(|e| {
             let p = e.path.as_deref()?;
-            Some(physical(&join_path(&a.folder, p), e.line, None))
+            if at_finding(a, p, e.line) {
+                return None;
+            }
+            Some(line_location(
+                &run.paths,
+                &join_path(&a.folder, p),
+                e.line.unwrap_or(1),
+            ))
         })
         .take(MAX_LOCATIONS)
         .collect();
     if locations.is_empty() {
-        // Code-scanning dashboards need a file: the manifest is the artifact's anchor.
-        let anchor = a.manifest.clone().unwrap_or_else(|| a.path.clone());
-        locations.push(physical(&anchor, None, None));
+        // Code scanning needs a file: the manifest is the artifact's anchor (the file
+        // itself for a file's artifact without one).
+        let anchor = a.manifest.clone().unwrap_or_else(|| {
+            if a.path != a.folder {
+                a.path.clone()
+            } else {
+                join_path(&a.folder, crate::manifest::MANIFEST_FILE)
+            }
+        });
+        locations.push(line_location(&run.paths, &anchor, 1));
     }
-    json!({
+    let mut result = json!({
         "ruleId": r.id,
         "ruleIndex": index,
         "level": sarif_level(r.level, r.status),
         "message": {"text": text},
         "locations": locations,
         "partialFingerprints": {
-            FINGERPRINT_KEY: tiercheck_scan::fingerprint(&r.id, &a.path, "requirement"),
+            FINGERPRINT_KEY: tiercheck_scan::fingerprint(&r.id, &run.paths.uri(&a.path), "requirement"),
         },
-    })
-}
-
-fn run(rules: Rules, results: Vec<Value>, automation_id: String, properties: Value) -> Value {
-    json!({
-        "tool": {"driver": {
-            "name": "tiercheck",
-            "version": env!("CARGO_PKG_VERSION"),
-            "rules": rules.list,
-        }},
-        "automationDetails": {"id": automation_id},
-        "columnKind": "unicodeCodePoints",
-        "results": results,
-        "properties": properties,
-    })
-}
-
-fn log(runs: Vec<Value>) -> Value {
-    json!({"$schema": SCHEMA, "version": "2.1.0", "runs": runs})
-}
-
-fn artifact_run(a: &ArtifactReport) -> Value {
-    let mut rules = Rules::default();
-    let mut results = Vec::new();
-    for r in &a.requirements {
-        let index = rules.add(&r.id, || requirement_rule(r));
-        if super::unmet(r) {
-            results.push(requirement_result(a, r, index));
-        }
+        "properties": {"artifact": a.path, "tier": a.tier},
+    });
+    if waived {
+        let why = r
+            .evidence
+            .iter()
+            .find(|e| e.signal == "waived")
+            .map_or_else(|| "waived".to_string(), |e| e.message.clone());
+        result["suppressions"] =
+            json!([{"kind": "external", "status": "accepted", "justification": why}]);
     }
-    for f in &a.findings {
-        let mut shown = f.clone();
-        shown.path = join_path(&a.folder, &f.path);
-        results.push(finding_result(&shown, &mut rules));
-    }
-    run(
-        rules,
-        results,
-        format!("tiercheck/{}/", a.path),
-        json!({
-            "artifact": a.path,
-            "manifest": a.manifest,
-            "tier": a.tier,
-            "tierName": a.tier_name,
-            "reason": a.reason,
-            "passed": a.passed,
-        }),
-    )
+    run.push(result);
 }
 
 impl Report for Sarif {
@@ -219,17 +384,70 @@ impl Report for Sarif {
     }
 
     fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()> {
-        write(out, &log(reports.iter().map(artifact_run).collect()))
+        let mut run = Run::new();
+        let mut seen: std::collections::HashSet<String> = Default::default();
+        for a in reports {
+            for r in &a.requirements {
+                let index = run.rules.add(&r.id, || requirement_rule(r));
+                let waived = r.evidence.iter().any(|e| e.signal == "waived");
+                if super::unmet(r) || waived {
+                    requirement_result(&mut run, a, r, index);
+                }
+            }
+            for f in &a.findings {
+                let mut shown = f.clone();
+                shown.path = join_path(&a.folder, &f.path);
+                // Nested artifacts never share files, but one value is one alert anyway.
+                if seen.insert(format!("{}\0{}", run.paths.uri(&shown.path), f.fingerprint)) {
+                    run.finding(
+                        &shown,
+                        &a.rule_descriptions,
+                        json!({"artifact": a.path, "tier": a.tier}),
+                        None,
+                    );
+                }
+            }
+        }
+        let artifacts: Vec<Value> = reports
+            .iter()
+            .map(|a| {
+                json!({
+                    "path": a.path,
+                    "manifest": a.manifest,
+                    "tier": a.tier,
+                    "tierName": a.tier_name,
+                    "reason": a.reason,
+                    "passed": a.passed,
+                })
+            })
+            .collect();
+        write(
+            out,
+            &log(run.finish(json!({
+                "artifacts": artifacts,
+                "passed": reports.iter().all(|a| a.passed),
+            }))),
+        )
     }
 
     fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let mut rules = Rules::default();
-        let results = scan
-            .report
-            .findings
-            .iter()
-            .map(|f| finding_result(f, &mut rules))
-            .collect();
+        let mut run = Run::new();
+        let origins: &[Option<Origin>] = scan.git.as_ref().map_or(&[], |g| g.origins.as_slice());
+        for (i, f) in scan.report.findings.iter().enumerate() {
+            let props = match origins.get(i).and_then(Option::as_ref) {
+                Some(o) => json!({"commit": o.commit, "presentAtHead": o.present_at_head}),
+                None => json!({}),
+            };
+            run.finding(f, &scan.descriptions, props, None);
+        }
+        for f in &scan.accepted_findings {
+            run.finding(
+                f,
+                &scan.descriptions,
+                json!({}),
+                Some("accepted by the baseline (--baseline)"),
+            );
+        }
         let r = scan.report;
         let props = json!({
             "filesScanned": r.files_scanned,
@@ -238,9 +456,6 @@ impl Report for Sarif {
             "unreadable": r.errors.iter().map(|(p, e)| json!({"path": p, "message": e})).collect::<Vec<_>>(),
             "acceptedByBaseline": scan.accepted,
         });
-        write(
-            out,
-            &log(vec![run(rules, results, "tiercheck/scan/".into(), props)]),
-        )
+        write(out, &log(run.finish(props)))
     }
 }

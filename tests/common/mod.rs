@@ -181,3 +181,52 @@ pub fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+pub fn sarif_schema() -> Option<jsonschema::Validator> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/schemas/sarif-schema-2.1.0.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!(
+            "note: {} is absent; SARIF schema validation skipped",
+            path.display()
+        );
+        return None;
+    };
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    Some(jsonschema::validator_for(&schema).expect("the SARIF schema compiles"))
+}
+
+/// Validates a SARIF log against the official schema and the cross-references the schema
+/// cannot express.
+pub fn check_sarif(text: &str) -> serde_json::Value {
+    let log: serde_json::Value = serde_json::from_str(text).unwrap();
+    if let Some(v) = sarif_schema() {
+        let errors: Vec<String> = v
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+    }
+    assert_eq!(log["version"], "2.1.0");
+    for run in log["runs"].as_array().unwrap() {
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        for r in run["results"].as_array().unwrap() {
+            let i = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], r["ruleId"], "{r:#}");
+            assert!(
+                r["partialFingerprints"]["tiercheck/v1"].is_string(),
+                "{r:#}"
+            );
+            for loc in r["locations"].as_array().unwrap() {
+                let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap();
+                assert!(
+                    !uri.starts_with('/') && !uri.contains("://"),
+                    "relative: {uri}"
+                );
+            }
+        }
+    }
+    log
+}

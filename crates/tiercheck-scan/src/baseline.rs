@@ -116,6 +116,8 @@ mod tests {
             column: 1,
             redacted: "x…".into(),
             fingerprint: fingerprint(rule, path, value),
+            end_line: line,
+            end_column: 1 + value.chars().count() as u64,
         }
     }
 

@@ -138,6 +138,7 @@ impl Scanner {
             .filter(|(_, ok)| *ok)
             .map(|((c, line, column, marked), _)| {
                 let rule = &self.rules[c.rule];
+                let (end_line, end_column) = crate::finding::value_end(line, column, &c.value);
                 let finding = Finding {
                     rule_id: rule.id.clone(),
                     category: rule.category.as_str().to_string(),
@@ -147,6 +148,8 @@ impl Scanner {
                     redacted: redact(&c.value, rule.prefix.as_deref()),
                     fingerprint: fingerprint(&rule.id, rel_path, &c.value),
                     marked_allowed: marked,
+                    end_line,
+                    end_column,
                 };
                 (c.start..c.end, finding)
             })

@@ -26,6 +26,24 @@ pub struct Finding {
     /// ([`crate::ScanOptions::honour_allow_marker`]); not serialized.
     #[serde(skip)]
     pub marked_allowed: bool,
+    /// Where the value ends: the line of its last character (1-based; not serialized).
+    #[serde(skip)]
+    pub end_line: u64,
+    /// The column just after its last character (1-based, in characters; not serialized).
+    #[serde(skip)]
+    pub end_column: u64,
+}
+
+/// The end of a value that starts at `line`:`column`: the line of its last character and
+/// the column just after it, for locations with a full region.
+pub fn value_end(line: u64, column: u64, value: &str) -> (u64, u64) {
+    match value.rsplit_once('\n') {
+        Some((before, last)) => (
+            line + before.matches('\n').count() as u64 + 1,
+            last.chars().count() as u64 + 1,
+        ),
+        None => (line, column + value.chars().count() as u64),
+    }
 }
 
 /// Sorts findings by path, line, column and rule, and drops exact repeats.
