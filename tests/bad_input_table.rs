@@ -20,7 +20,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 /// The most memory any run may use, in kilobytes (200 MB).
 const MAX_RSS_KB: i64 = 200 * 1024;
 
-const FORMATS: [&str; 5] = ["table", "json", "sarif", "junit", "markdown"];
+const FORMATS: [&str; 6] = ["table", "json", "sarif", "junit", "markdown", "html"];
 
 /// A GitHub classic token (`ghp_` and 36 letters or digits) the built-in rules report,
 /// assembled at run time so that this file holds none.

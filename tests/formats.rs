@@ -14,7 +14,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::Value;
 
-const FORMATS: [&str; 5] = ["table", "json", "sarif", "junit", "markdown"];
+const FORMATS: [&str; 6] = ["table", "json", "sarif", "junit", "markdown", "html"];
 
 /// A GitHub classic token shape, assembled at run time so no secret sits in the source.
 fn planted_token() -> String {

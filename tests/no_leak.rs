@@ -8,7 +8,7 @@ use common::git;
 
 use proptest::prelude::*;
 
-const FORMATS: [&str; 5] = ["table", "json", "sarif", "junit", "markdown"];
+const FORMATS: [&str; 6] = ["table", "json", "sarif", "junit", "markdown", "html"];
 
 /// A GitHub classic token (`ghp_` and 36 letters or digits) from `seed`, assembled at run
 /// time so this file holds none.

@@ -99,6 +99,7 @@ pub fn check(data: &[u8]) {
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
+        Format::Html,
     ] {
         for (i, out) in [
             render(format, |r, o| r.artifacts(&reports, o)),

@@ -118,6 +118,8 @@ pub enum MatrixFormat {
     Json,
     /// Markdown.
     Markdown,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl From<MatrixFormat> for Format {
@@ -126,6 +128,7 @@ impl From<MatrixFormat> for Format {
             MatrixFormat::Table => Format::Table,
             MatrixFormat::Json => Format::Json,
             MatrixFormat::Markdown => Format::Markdown,
+            MatrixFormat::Html => Format::Html,
         }
     }
 }

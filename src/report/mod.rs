@@ -1,6 +1,7 @@
 //! Reports: one implementation of [`Report`] per output format. Adding a format is one new
 //! module and one line in [`Format::report`].
 
+mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -34,6 +35,8 @@ pub enum Format {
     Junit,
     /// Markdown for pull-request comments and job summaries.
     Markdown,
+    /// One self-contained HTML page, for people who would rather look than read.
+    Html,
 }
 
 impl Format {
@@ -47,6 +50,9 @@ impl Format {
             Format::Sarif => Box::new(sarif::Sarif),
             Format::Junit => Box::new(Escaped(junit::Junit)),
             Format::Markdown => Box::new(Escaped(markdown::Markdown)),
+            // HTML escapes every character that could open markup, and shows control
+            // characters as `\u{..}`.
+            Format::Html => Box::new(html::Html),
         }
     }
 
@@ -58,6 +64,7 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Junit => "junit",
             Format::Markdown => "markdown",
+            Format::Html => "html",
         }
     }
 }
