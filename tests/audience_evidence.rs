@@ -40,8 +40,10 @@ fn verify(f: &Fixture, extra: &[&str]) -> Value {
         .args(extra)
         .output()
         .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    common::flat(
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))),
+    )
 }
 
 #[test]

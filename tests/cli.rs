@@ -81,7 +81,7 @@ fn matrix_json_equals_the_product_table() {
         .assert()
         .success();
     let v = json(&out.get_output().stdout);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let tiers: Vec<(String, String)> = v["tiers"]
         .as_array()
         .unwrap()
@@ -162,7 +162,7 @@ fn assess_classifies_every_combination() {
             let v = json(&out.get_output().stdout);
             let tier = expected_tier(audience, data);
             assert_eq!(v["tier"], tier, "{audience}/{data}");
-            assert_eq!(v["schema_version"], 1);
+            assert_eq!(v["schema_version"], 2);
             assert_eq!(v["passed"], false);
             let reason = v["reason"].as_str().unwrap();
             assert!(
@@ -489,7 +489,7 @@ fn monorepo_verifies_each_manifest_over_its_subtree() {
         .assert()
         .code(1);
     let v = json(&out.get_output().stdout);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["passed"], false);
     let arts = v["artifacts"].as_array().unwrap();
     let summary: Vec<(String, String, bool)> = arts

@@ -1,6 +1,8 @@
 //! Ecosystem evidence, end to end: fixture repositories per ecosystem and CI system, built in
 //! temp dirs, checked with the real binary (`verify --tier T4 --format json`).
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -38,12 +40,12 @@ fn verify(path: &Path) -> (Value, String) {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+    let v: Value = common::flat(serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {stdout}\n{}",
             String::from_utf8_lossy(&out.stderr)
         )
-    });
+    }));
     (v, stdout)
 }
 
@@ -862,7 +864,7 @@ fn mcp_allowlist_from_an_extending_policy() {
         .arg(root)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::flat(serde_json::from_slice(&out.stdout).unwrap());
     let ev = evidence(&v);
     let bad = find(&ev, "mcp-server-unapproved");
     assert_eq!(bad.len(), 1, "{bad:#?}");

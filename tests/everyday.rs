@@ -86,7 +86,7 @@ fn output_writes_the_report_to_a_file_and_quiet_prints_nothing() {
         "{}",
         text(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_str(&f.read("report.json")).unwrap();
+    let v: serde_json::Value = common::flat(serde_json::from_str(&f.read("report.json")).unwrap());
     assert_eq!(v["tier"], "T1");
     let out = f.cmd().args(["-q", "verify", "."]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -298,4 +298,59 @@ fn hook_install_honours_core_hooks_path() {
     let plain = Fixture::new();
     let out = plain.cmd().args(["hook", "install"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn json_has_one_shape_whatever_the_number_of_artifacts() {
+    let f = Fixture::new();
+    let dir = f.path();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    f.write(".tier.yaml", "version: 1\naudience: me\ndata: none\n");
+    f.write("a.py", "print(1)\n");
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "first"]);
+    let shape = |args: &[&str]| {
+        let out = f
+            .cmd()
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        common::raw_json(&out.stdout)
+    };
+    let one = shape(&["verify", "."]);
+    assert_eq!(one["schema_version"], 2);
+    assert_eq!(one["tool"]["name"], "tiercheck");
+    assert_eq!(one["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(one["run"]["commit"].as_str().unwrap().len(), 40, "{one}");
+    assert!(one["run"]["started_at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        one["policy"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(one["artifacts"].as_array().unwrap().len(), 1);
+    assert!(one.get("tier").is_none(), "artifacts hold their own fields");
+    f.write(
+        "sub/.tier.yaml",
+        "version: 1\naudience: employees\ndata: none\n",
+    );
+    let two = shape(&["verify", "."]);
+    assert_eq!(two["artifacts"].as_array().unwrap().len(), 2);
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&one), keys(&two), "one shape");
+    assert_eq!(
+        keys(&one["artifacts"][0]),
+        keys(&two["artifacts"][0]),
+        "one artifact shape"
+    );
+    // Scans say the same about the run.
+    let scan = shape(&["scan", "."]);
+    assert_eq!(scan["schema_version"], 2);
+    assert_eq!(scan["run"]["commit"], one["run"]["commit"]);
 }

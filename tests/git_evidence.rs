@@ -1,6 +1,8 @@
 //! Git-backed evidence on real repositories: `tiercheck review`, human-review going stale,
 //! and code-review from trailers, merged pull/merge requests and review entries.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -163,7 +165,7 @@ impl Fixture {
             "verify: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).unwrap()
+        common::flat(serde_json::from_slice(&out.stdout).unwrap())
     }
 }
 
@@ -425,7 +427,7 @@ fn engineering_review_without_engineers_in_policy_is_an_error() {
     // An entry written by hand cannot be confirmed either.
     f.append_review_by_hand_with(&[], "bob@eng.example", "engineering");
     let out = f.cmd(&["verify", "--format", "json"]).output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::flat(serde_json::from_slice(&out.stdout).unwrap());
     let (status, ev) = req(&v, "code-review");
     assert_eq!(status, "error");
     assert_eq!(signals(&ev), ["engineers-undefined", "not-a-git-repo"]);
@@ -502,7 +504,7 @@ fn shallow_clone_says_history_is_partial() {
         .env("TIERCHECK_TODAY", "2026-11-20")
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::flat(serde_json::from_slice(&out.stdout).unwrap());
     let (status, ev) = req(&v, "code-review");
     assert_eq!(status, "error", "{ev:?}");
     assert!(
@@ -687,7 +689,7 @@ fn a_review_holds_in_another_checkout() {
         .env("TIERCHECK_TODAY", "2026-11-20")
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::flat(serde_json::from_slice(&out.stdout).unwrap());
     let (status, ev) = req(&v, "human-review");
     assert_eq!(status, "pass", "{ev:?}");
 }

@@ -378,8 +378,10 @@ fn verify_req(r: &Repo, staged: bool, id: &str) -> (String, String) {
         c.arg("--staged");
     }
     let out = c.output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let v: Value = common::flat(
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))),
+    );
     let req = v["requirements"]
         .as_array()
         .unwrap()

@@ -540,7 +540,8 @@ fn verify_waivers(
 }
 
 fn requirement_rows(out: &str, err: &str) -> Vec<(String, String, String)> {
-    let v: serde_json::Value = serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let v: serde_json::Value =
+        common::flat(serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {err}")));
     v["requirements"]
         .as_array()
         .unwrap()
@@ -748,7 +749,8 @@ fn signals_at(root: &std::path::Path, tier: &str, id: &str) -> Vec<String> {
     c.current_dir(root)
         .args(["verify", ".", "--format", "json", "--tier", tier]);
     let (_, out, err) = run(c);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let v: serde_json::Value =
+        common::flat(serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}")));
     v["requirements"]
         .as_array()
         .unwrap()

@@ -3,6 +3,8 @@
 //! alphabet, placeholder, example key, bad checksum, …) it must not. Values are built at
 //! run time from random bodies so that this repository holds no secret-shaped literal.
 
+mod common;
+
 mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -184,8 +186,10 @@ fn every_rule_reports_its_true_positive_and_ignores_its_near_miss() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    let v: serde_json::Value = common::flat(
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr))),
+    );
     assert_eq!(out.status.code(), Some(1), "findings exit 1");
 
     // path → rule ids found there

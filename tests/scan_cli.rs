@@ -70,7 +70,7 @@ impl Tree {
         let (code, out, err) = self.scan(&all);
         (
             code,
-            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}")),
+            common::flat(serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"))),
         )
     }
 }
@@ -100,7 +100,7 @@ fn json_shape_is_stable_and_sorted() {
     t.write(".env", format!("T={}\n", token(4)));
     let (code, v) = t.json(&[]);
     assert_eq!(code, 1);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let f = v["findings"].as_array().unwrap();
     let got: Vec<(String, u64, String)> = f
         .iter()
@@ -370,7 +370,7 @@ fn baselines_record_fingerprints_and_report_only_new_findings() {
         !text.contains(&old[4..]),
         "baseline holds the value: {text}"
     );
-    let v: Value = serde_json::from_str(&text).unwrap();
+    let v: Value = common::flat(serde_json::from_str(&text).unwrap());
     assert_eq!(v["version"], 1);
     assert_eq!(v["findings"][0]["rule_id"], "test-token");
     assert_eq!(v["findings"][0]["fingerprint"].as_str().unwrap().len(), 64);
@@ -410,8 +410,10 @@ fn verify(t: &Tree) -> Value {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
-    serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("{e}: {out} {}", String::from_utf8_lossy(&o.stderr)))
+    common::flat(
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{e}: {out} {}", String::from_utf8_lossy(&o.stderr))),
+    )
 }
 
 fn requirement<'a>(v: &'a Value, id: &str) -> &'a Value {

@@ -13,7 +13,7 @@ fn dependencies(f: &Fixture) -> (String, Vec<(String, String)>) {
         .args(["verify", "--tier", "T2", "--format", "json"])
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::flat(serde_json::from_slice(&out.stdout).unwrap());
     let r = v["requirements"]
         .as_array()
         .unwrap()

@@ -120,7 +120,7 @@ impl Repo {
             "verify: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).unwrap()
+        common::flat(serde_json::from_slice(&out.stdout).unwrap())
     }
 
     fn manifest(&self) -> String {

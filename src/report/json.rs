@@ -11,11 +11,28 @@ use crate::policy::Policy;
 /// JSON output, shaped as documented in README.md.
 pub struct Json;
 
-fn artifact(r: &ArtifactReport, with_schema: bool) -> Value {
+/// What every report says about the run: the tool, when it ran, and the commit checked out
+/// where it ran (`null` outside git).
+fn header(anchor: &str) -> serde_json::Map<String, Value> {
+    let commit = crate::git::open(std::path::Path::new(anchor))
+        .ok()
+        .and_then(|repo| repo.head().ok().flatten().map(|c| c.id().to_string()));
+    let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut m = serde_json::Map::new();
+    m.insert("schema_version".into(), json!(SCHEMA_VERSION));
+    m.insert(
+        "tool".into(),
+        json!({"name": "tiercheck", "version": env!("CARGO_PKG_VERSION")}),
+    );
+    m.insert(
+        "run".into(),
+        json!({"started_at": started, "commit": commit}),
+    );
+    m
+}
+
+fn artifact(r: &ArtifactReport) -> Value {
     let mut v = serde_json::Map::new();
-    if with_schema {
-        v.insert("schema_version".into(), json!(SCHEMA_VERSION));
-    }
     let body = json!({
         "path": r.path,
         "manifest": r.manifest,
@@ -26,8 +43,6 @@ fn artifact(r: &ArtifactReport, with_schema: bool) -> Value {
         "passed": r.passed,
         "requirements": r.requirements,
         "findings": r.findings,
-        "policy": r.policy,
-        "trust_repo": r.trust_repo,
     });
     if let Value::Object(m) = body {
         v.extend(m);
@@ -74,15 +89,19 @@ impl Report for Json {
     }
 
     fn artifacts(&self, reports: &[ArtifactReport], out: &mut dyn Write) -> io::Result<()> {
-        let v = match reports {
-            [one] => artifact(one, true),
-            many => json!({
-                "schema_version": SCHEMA_VERSION,
-                "passed": many.iter().all(|r| r.passed),
-                "artifacts": many.iter().map(|r| artifact(r, false)).collect::<Vec<_>>(),
-            }),
-        };
-        write(out, &v)
+        // One shape whatever the number of artifacts.
+        let mut v = header(reports.first().map_or(".", |r| r.folder.as_str()));
+        v.insert("passed".into(), json!(reports.iter().all(|r| r.passed)));
+        v.insert("policy".into(), json!(reports.first().map(|r| &r.policy)));
+        v.insert(
+            "trust_repo".into(),
+            json!(reports.iter().any(|r| r.trust_repo)),
+        );
+        v.insert(
+            "artifacts".into(),
+            Value::Array(reports.iter().map(artifact).collect()),
+        );
+        write(out, &Value::Object(v))
     }
 
     fn findings(&self, scan: ScanResult<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -99,7 +118,6 @@ impl Report for Json {
             .collect();
         let v = match &scan.git {
             None => json!({
-                "schema_version": SCHEMA_VERSION,
                 "findings": r.findings,
                 "skipped": skipped,
                 "errors": errors,
@@ -122,7 +140,6 @@ impl Report for Json {
                     })
                     .collect();
                 json!({
-                    "schema_version": SCHEMA_VERSION,
                     "mode": g.mode,
                     "findings": findings,
                     "skipped": skipped,
@@ -138,6 +155,10 @@ impl Report for Json {
                 })
             }
         };
-        write(out, &v)
+        let mut all = header(".");
+        if let Value::Object(m) = v {
+            all.extend(m);
+        }
+        write(out, &Value::Object(all))
     }
 }

@@ -20,7 +20,7 @@ use tiercheck_scan::{Finding, ScanReport};
 pub use table::Table;
 
 /// Version of the JSON output's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -121,8 +121,32 @@ requirements:
 
 /// Parses stdout as JSON.
 pub fn json(out: &[u8]) -> serde_json::Value {
+    flat(raw_json(out))
+}
+
+/// Parses stdout as JSON, as printed.
+pub fn raw_json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+/// A report of one artifact read as that artifact, with the run's fields beside its own
+/// (`tier`, `requirements`, … and `schema_version`, `policy`): what most tests look at. A
+/// report of several artifacts, and any other JSON, is returned as it is. The shape itself
+/// is tested on `raw_json`.
+pub fn flat(v: serde_json::Value) -> serde_json::Value {
+    let serde_json::Value::Object(mut top) = v else {
+        return v;
+    };
+    let one = match top.get("artifacts") {
+        Some(serde_json::Value::Array(a)) if a.len() == 1 => a[0].clone(),
+        _ => return serde_json::Value::Object(top),
+    };
+    top.remove("artifacts");
+    if let serde_json::Value::Object(fields) = one {
+        top.extend(fields);
+    }
+    serde_json::Value::Object(top)
 }
 
 /// Replaces a fixture's absolute path in output by `[TMP]`, and the short digests of the
