@@ -341,10 +341,22 @@ fn nested_manifest_errors_are_reported_with_their_file() {
     let f = Fixture::repo();
     f.write(".tier.yaml", "version: 1\naudience: me\ndata: none\n");
     f.write("svc/.tier.yaml", "version: 1\naudience: me\ndata: nope\n");
-    has(
-        &bad(verify(&f)),
-        &["svc/.tier.yaml:3:7", "unknown data `nope`"],
-    );
+    // The broken nested manifest is an error in the report; the rest is still checked.
+    let out = verify(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "svc/.tier.yaml:3:7",
+        "unknown data `nope`",
+        "ERROR: not checked",
+        "T1 Exploratory",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    // The manifest governing PATH itself must load: exit 2.
+    let mut c = common::tiercheck();
+    c.current_dir(f.path().join("svc")).args(["verify", "."]);
+    has(&bad(c), &["unknown data `nope`"]);
 }
 
 #[test]

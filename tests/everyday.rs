@@ -354,3 +354,48 @@ fn json_has_one_shape_whatever_the_number_of_artifacts() {
     assert_eq!(scan["schema_version"], 2);
     assert_eq!(scan["run"]["commit"], one["run"]["commit"]);
 }
+
+#[test]
+fn a_broken_nested_manifest_is_an_error_artifact_in_every_format() {
+    let f = Fixture::repo();
+    f.write(".tier.yaml", "version: 1\naudience: me\ndata: none\n");
+    f.write("svc/.tier.yaml", "version: 1\naudiense: me\n");
+    f.write("svc/a.py", "print(1)\n");
+    let run = |format: &str| {
+        let out = f
+            .cmd()
+            .args(["verify", ".", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        text(&out.stdout)
+    };
+    let v = common::raw_json(run("json").as_bytes());
+    let arts = v["artifacts"].as_array().unwrap();
+    assert_eq!(arts.len(), 2);
+    let broken = arts.iter().find(|a| a["path"] == "svc").unwrap();
+    assert_eq!(broken["tier"], serde_json::Value::Null);
+    assert!(
+        broken["error"]
+            .as_str()
+            .unwrap()
+            .contains("svc/.tier.yaml:2:1"),
+        "{broken}"
+    );
+    assert_eq!(
+        arts.iter().find(|a| a["path"] == ".").unwrap()["tier"],
+        "T1"
+    );
+    let log = common::check_sarif(&run("sarif"));
+    assert!(
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ruleId"] == "tiercheck-manifest")
+    );
+    assert!(run("junit").contains("could not be read: nothing was checked"));
+    assert!(run("markdown").contains("could not be checked"));
+    assert!(run("html").contains("Could not be checked"));
+    assert!(run("table").contains("ERROR: not checked"));
+}

@@ -277,11 +277,14 @@ fn bad_file_manifests_are_located_errors() {
     // A manifest for a file that is not there.
     let f = Fixture::repo();
     f.write("gone.py.tier.yaml", "version: 1\n");
-    let (code, _, err) = run(&f, &["verify", "."]);
-    assert_eq!(code, 2, "{err}");
+    let (code, v) = run_json(&f, &["verify", "."]);
+    assert_eq!(code, 1, "an error in the report, not the end of it");
     assert!(
-        err.contains("governs `gone.py`, which is not a file here"),
-        "{err}"
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("governs `gone.py`, which is not a file here"),
+        "{v}"
     );
 }
 

@@ -79,6 +79,7 @@ pub fn check(data: &[u8]) {
         requirements,
         findings: vec![finding.clone()],
         rule_descriptions: Default::default(),
+        error: Some(next()).filter(|e| e.len() % 2 == 1),
         policy: vec![PolicyFile {
             path: next(),
             sha256: next(),

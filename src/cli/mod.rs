@@ -262,25 +262,27 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(141);
             }
             match e.downcast_ref::<ConfigError>() {
-                Some(c) => {
-                    // Files are named as the user would type them: relative to the working
-                    // folder when below it.
-                    let mut c = c.clone();
-                    for p in &mut c.problems {
-                        if let Some(loc) = &mut p.location
-                            && loc.file.is_absolute()
-                        {
-                            loc.file = PathBuf::from(shown(&loc.file));
-                        }
-                    }
-                    redact_problems(&mut c);
-                    eprintln!("{c}");
-                }
+                Some(c) => eprintln!("{}", render_error(c)),
                 None => eprintln!("error: {e:#}"),
             }
             ExitCode::from(2)
         }
     }
+}
+
+/// A configuration error as printed: files named as the user would type them (relative to
+/// the working folder when below it), and every value a rule would report redacted.
+pub(crate) fn render_error(c: &ConfigError) -> String {
+    let mut c = c.clone();
+    for p in &mut c.problems {
+        if let Some(loc) = &mut p.location
+            && loc.file.is_absolute()
+        {
+            loc.file = PathBuf::from(shown(&loc.file));
+        }
+    }
+    redact_problems(&mut c);
+    c.to_string()
 }
 
 /// Hides, in an error about to be printed, every value the built-in rules would report: the

@@ -80,12 +80,39 @@ impl FileManifest {
     }
 }
 
+/// Where the problems of loading manifests go: a manifest that does not load is, for
+/// `verify`, an artifact reported as an error while the others are checked (`tolerant`);
+/// otherwise every problem ends the run.
+#[derive(Default)]
+struct Sink {
+    tolerant: bool,
+    problems: Vec<Problem>,
+    broken: Vec<Broken>,
+}
+
+/// A nested manifest that could not be loaded, and why.
+pub(crate) struct Broken {
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// What is wrong with it, located.
+    pub error: ConfigError,
+}
+
+impl Sink {
+    fn fail(&mut self, manifest: &Path, error: ConfigError) {
+        if self.tolerant {
+            self.broken.push(Broken {
+                manifest: manifest.to_path_buf(),
+                error,
+            });
+        } else {
+            self.problems.extend(error.problems);
+        }
+    }
+}
+
 /// Loads files' manifests; one file claimed by two of them is an error.
-fn load_file_manifests(
-    paths: &[PathBuf],
-    policy: &Policy,
-    problems: &mut Vec<Problem>,
-) -> Vec<FileManifest> {
+fn load_file_manifests(paths: &[PathBuf], policy: &Policy, sink: &mut Sink) -> Vec<FileManifest> {
     let mut out = Vec::new();
     for m in paths {
         let Some(target) = manifest::file_manifest_target(m) else {
@@ -94,12 +121,12 @@ fn load_file_manifests(
         let loaded = match load_manifest(m, policy) {
             Ok(l) => l,
             Err(e) => {
-                problems.extend(e.problems);
+                sink.fail(m, e);
                 continue;
             }
         };
         if !std::fs::symlink_metadata(&target).is_ok_and(|t| t.is_file()) {
-            problems.push(
+            sink.fail(m, ConfigError { problems: vec![
                 Problem::at(
                     format!(
                         "this manifest governs `{}`, which is not a file here",
@@ -111,7 +138,7 @@ fn load_file_manifests(
                     0,
                 )
                 .help("a file's manifest is named after the file beside it; rename it, or delete it with the file"),
-            );
+            ]});
             continue;
         }
         match manifest::shipped_files(&loaded) {
@@ -120,7 +147,7 @@ fn load_file_manifests(
                 target,
                 ships,
             }),
-            Err(e) => problems.extend(e.problems),
+            Err(e) => sink.fail(m, e),
         }
     }
     let mut by_file: std::collections::BTreeMap<PathBuf, Vec<Problem>> = Default::default();
@@ -146,7 +173,8 @@ fn load_file_manifests(
     }
     for (file, claims) in by_file {
         if claims.len() > 1 {
-            problems.extend(manifest::two_claims(Path::new(&shown(&file)), claims).problems);
+            sink.problems
+                .extend(manifest::two_claims(Path::new(&shown(&file)), claims).problems);
         }
     }
     out
@@ -161,6 +189,21 @@ pub(crate) fn collect(
     policy: &Policy,
     allow_bare: bool,
 ) -> Result<Vec<Artifact>, ConfigError> {
+    collect_all(path, policy, allow_bare, false).map(|(a, _)| a)
+}
+
+/// [`collect`], and with `tolerant` the nested manifests that could not be loaded, to be
+/// reported as errors beside the artifacts that could.
+pub(crate) fn collect_all(
+    path: &Path,
+    policy: &Policy,
+    allow_bare: bool,
+    tolerant: bool,
+) -> Result<(Vec<Artifact>, Vec<Broken>), ConfigError> {
+    let mut sink = Sink {
+        tolerant,
+        ..Sink::default()
+    };
     let abs = std::fs::canonicalize(path).map_err(|e| {
         ConfigError::plain(format!("cannot resolve path `{}`: {e}", path.display()))
     })?;
@@ -177,26 +220,34 @@ pub(crate) fn collect(
         }
         match manifest::find_governing(&abs)? {
             Some(m) if manifest::file_manifest_target(&m).is_some() => {
-                let mut problems = Vec::new();
                 let dir = m.parent().unwrap_or(&abs).to_path_buf();
-                // The other files' manifests of the folder, for files claimed twice.
+                // The other files' manifests of the folder, for files claimed twice; the
+                // file's own manifest must load.
                 let mut list = manifest::file_manifests_in(&dir);
                 if !list.contains(&m) {
                     list.push(m.clone());
                 }
-                let loaded = load_file_manifests(&list, policy, &mut problems);
-                if !problems.is_empty() {
-                    return Err(ConfigError { problems });
+                let mut strict = Sink::default();
+                let loaded = load_file_manifests(&list, policy, &mut strict);
+                if !strict.problems.is_empty() {
+                    return Err(ConfigError {
+                        problems: strict.problems,
+                    });
                 }
-                return Ok(loaded
-                    .iter()
-                    .filter(|f| f.loaded.path == m)
-                    .map(|f| f.artifact(&run))
-                    .collect());
+                return Ok((
+                    loaded
+                        .iter()
+                        .filter(|f| f.loaded.path == m)
+                        .map(|f| f.artifact(&run))
+                        .collect(),
+                    Vec::new(),
+                ));
             }
             Some(_) => {}
-            None if allow_bare => return Ok(vec![Artifact::file(&abs, None, Vec::new())]),
-            None => return Ok(Vec::new()),
+            None if allow_bare => {
+                return Ok((vec![Artifact::file(&abs, None, Vec::new())], Vec::new()));
+            }
+            None => return Ok((Vec::new(), Vec::new())),
         }
     }
     let governing = manifest::nearest_folder_manifest(&abs);
@@ -206,7 +257,6 @@ pub(crate) fn collect(
         find_nested(&abs)
     };
     let mut artifacts = Vec::new();
-    let mut problems: Vec<Problem> = Vec::new();
     let folders = |list: &[PathBuf]| -> Vec<PathBuf> {
         list.iter()
             .filter(|m| manifest::file_manifest_target(m).is_none())
@@ -248,7 +298,7 @@ pub(crate) fn collect(
             .cloned()
             .collect()
     };
-    let local = load_file_manifests(&file_manifests(&nested), policy, &mut problems);
+    let local = load_file_manifests(&file_manifests(&nested), policy, &mut sink);
     if let Some(g) = &governing {
         let root = g.parent().unwrap_or(&abs).to_path_buf();
         // A manifest above PATH governs a folder that may hold nested manifests outside PATH.
@@ -260,7 +310,13 @@ pub(crate) fn collect(
                 .into_iter()
                 .filter(|m| !nested.contains(m))
                 .collect();
-            let outer = load_file_manifests(&others, policy, &mut problems);
+            // Outside PATH, only for what they take out of the folder's artifact.
+            let mut quiet = Sink {
+                tolerant: true,
+                ..Sink::default()
+            };
+            let outer = load_file_manifests(&others, policy, &mut quiet);
+            sink.problems.extend(quiet.problems);
             (all, outer)
         };
         let mut claims: Vec<&FileManifest> = local.iter().collect();
@@ -271,30 +327,48 @@ pub(crate) fn collect(
                 out.extend(f.claimed());
             }
         }
+        // A file's manifest that did not load still takes its file out of the folder's artifact.
+        for b in &sink.broken {
+            if let Some(t) = manifest::file_manifest_target(&b.manifest) {
+                out.push(b.manifest.clone());
+                out.push(t);
+            }
+        }
         match load_manifest(g, policy) {
             Ok(m) => artifacts.push(Artifact::new(&root, Some(m), out).sharing(&run)),
-            Err(e) => problems.extend(e.problems),
+            // The manifest governing PATH itself must load.
+            Err(e) => sink.problems.extend(e.problems),
         }
     }
     if !is_file {
+        let broken_files: Vec<PathBuf> = sink
+            .broken
+            .iter()
+            .filter_map(|b| {
+                manifest::file_manifest_target(&b.manifest).map(|t| [b.manifest.clone(), t])
+            })
+            .flatten()
+            .collect();
         for m in folders(&nested) {
             let dir = m.parent().unwrap_or(&abs).to_path_buf();
+            let mut out = excluded(&dir, &nested, &local);
+            out.extend(broken_files.iter().filter(|p| p.starts_with(&dir)).cloned());
             match load_manifest(&m, policy) {
-                Ok(lm) => artifacts.push(
-                    Artifact::new(&dir, Some(lm), excluded(&dir, &nested, &local)).sharing(&run),
-                ),
-                Err(e) => problems.extend(e.problems),
+                Ok(lm) => artifacts.push(Artifact::new(&dir, Some(lm), out).sharing(&run)),
+                Err(e) => sink.fail(&m, e),
             }
         }
         artifacts.extend(local.iter().map(|f| f.artifact(&run)));
     }
-    if !problems.is_empty() {
-        return Err(ConfigError { problems });
+    if !sink.problems.is_empty() {
+        return Err(ConfigError {
+            problems: sink.problems,
+        });
     }
-    if artifacts.is_empty() && allow_bare {
+    if artifacts.is_empty() && sink.broken.is_empty() && allow_bare {
         artifacts.push(Artifact::new(&abs, None, Vec::new()));
     }
-    Ok(artifacts)
+    Ok((artifacts, sink.broken))
 }
 
 /// A FILE to assess, verify or review must be text: a binary is built from code tiercheck
@@ -417,8 +491,9 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
             .with_help(format!("tiers: `{}`", policy.tier_ids().join("`, `")))
             .into());
     }
-    let mut artifacts = collect(&path, &policy, args.tier.is_some())?;
-    if args.pre_commit && artifacts.is_empty() {
+    // A nested manifest that does not load is an error in the report, not the end of it.
+    let (mut artifacts, broken) = collect_all(&path, &policy, args.tier.is_some(), true)?;
+    if args.pre_commit && artifacts.is_empty() && broken.is_empty() {
         eprintln!(
             "note: no .tier.yaml governs `{}`: nothing to verify at commit time (`tiercheck assess --write` makes one)",
             path.display()
@@ -438,7 +513,7 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
             a.staged = true;
         }
     }
-    if artifacts.is_empty() {
+    if artifacts.is_empty() && broken.is_empty() {
         return Err(ConfigError::plain(
             "no .tier.yaml found; run `tiercheck assess --write` or pass --tier",
         )
@@ -484,6 +559,19 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
             display,
             args.strict,
             today,
+        ));
+    }
+    for b in &broken {
+        let target = manifest::file_manifest_target(&b.manifest);
+        let shown_as = match &target {
+            Some(file) => shown(file),
+            None => shown(b.manifest.parent().unwrap_or(&b.manifest)),
+        };
+        reports.push(crate::evaluate::ArtifactReport::broken(
+            &policy,
+            shown_as,
+            shown(&b.manifest),
+            super::render_error(&b.error),
         ));
     }
     args.format.report(color).artifacts(&reports, out)?;

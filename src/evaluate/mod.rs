@@ -136,6 +136,42 @@ pub struct ArtifactReport {
     /// Whether `--trust-repo` lifted the policy's limits on what the repository may
     /// suppress or waive.
     pub trust_repo: bool,
+    /// Why the artifact could not be checked at all (its manifest does not load); it then
+    /// has no tier and no requirements, and fails.
+    pub error: Option<String>,
+}
+
+impl ArtifactReport {
+    /// The report of an artifact whose manifest could not be loaded: an error in the report,
+    /// beside the artifacts that could be checked.
+    pub fn broken(policy: &Policy, path: String, manifest: String, error: String) -> Self {
+        ArtifactReport {
+            folder: path.clone(),
+            path,
+            manifest: Some(manifest),
+            ships_with: Vec::new(),
+            tier: String::new(),
+            tier_name: String::new(),
+            reason: "its manifest could not be read, so nothing was checked".into(),
+            classification: TierDecision {
+                tier: String::new(),
+                reason: String::new(),
+                declared: None,
+                classified: None,
+                under_classified: false,
+                data_under_classified: false,
+                data: Vec::new(),
+                audience: Vec::new(),
+            },
+            passed: false,
+            requirements: Vec::new(),
+            findings: Vec::new(),
+            rule_descriptions: BTreeMap::new(),
+            policy: PolicyFile::of(policy),
+            trust_repo: policy.trust_repo,
+            error: Some(error),
+        }
+    }
 }
 
 /// A policy file that was applied, and the digest of its text.
@@ -257,6 +293,7 @@ pub fn evaluate(
         findings,
         policy: PolicyFile::of(policy),
         trust_repo: policy.trust_repo,
+        error: None,
     };
     // Whatever the repository wrote (file names, commit subjects and authors, manifest
     // values, lines of its files) reaches the report through the evidence: a value a rule

@@ -151,6 +151,16 @@ fn requirement_details(h: &mut String, a: &ArtifactReport, r: &RequirementResult
 }
 
 fn artifact(h: &mut String, a: &ArtifactReport) {
+    if let Some(e) = &a.error {
+        let _ = writeln!(
+            h,
+            "<section class=\"artifact\">\n<h2>{}</h2>\n<p class=\"verdict bad\">Could not be checked: its manifest {} could not be read</p>\n<pre>{}</pre>\n</section>",
+            esc(&a.path),
+            esc(a.manifest.as_deref().unwrap_or("")),
+            esc(e)
+        );
+        return;
+    }
     let _ = writeln!(
         h,
         "<section class=\"artifact\">\n<h2>{}{}</h2>",

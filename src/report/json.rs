@@ -50,6 +50,12 @@ fn artifact(r: &ArtifactReport) -> Value {
     if !r.ships_with.is_empty() {
         v.insert("ships_with".into(), json!(r.ships_with));
     }
+    if let Some(e) = &r.error {
+        // Nothing was checked: no tier, and why.
+        v.insert("tier".into(), Value::Null);
+        v.insert("tier_name".into(), Value::Null);
+        v.insert("error".into(), json!(e));
+    }
     Value::Object(v)
 }
 

@@ -258,6 +258,23 @@ fn finding_case(classname: &str, f: &Finding) -> Case {
 }
 
 fn artifact_suite(a: &ArtifactReport) -> Suite {
+    if let Some(e) = &a.error {
+        return Suite {
+            name: a.path.clone(),
+            cases: vec![Case {
+                classname: a.path.clone(),
+                name: "manifest".into(),
+                verdict: Verdict::Error {
+                    message: format!(
+                        "{} could not be read: nothing was checked",
+                        a.manifest.as_deref().unwrap_or("the manifest")
+                    ),
+                    text: e.clone(),
+                },
+            }],
+            properties: vec![("manifest".into(), a.manifest.clone().unwrap_or_default())],
+        };
+    }
     Suite {
         name: format!("{} ({} {})", a.path, a.tier, a.tier_name),
         cases: a

@@ -96,6 +96,16 @@ fn details(md: &mut String, a: &ArtifactReport, r: &RequirementResult) {
 }
 
 fn artifact(md: &mut String, a: &ArtifactReport) {
+    if let Some(e) = &a.error {
+        let _ = writeln!(
+            md,
+            "### tiercheck: {} — ⛔ could not be checked\n\nIts manifest {} could not be read, so nothing was checked:\n\n~~~~text\n{}\n~~~~\n",
+            code(&a.path),
+            code(a.manifest.as_deref().unwrap_or("")),
+            e.replace("~~~~", "~ ~ ~ ~")
+        );
+        return;
+    }
     let verdict = if a.passed { "✅ passed" } else { "❌ failed" };
     let _ = writeln!(
         md,

@@ -378,6 +378,38 @@ fn requirement_result(run: &mut Run, a: &ArtifactReport, r: &RequirementResult, 
     run.push(result);
 }
 
+/// The result of an artifact whose manifest could not be read.
+fn manifest_error(run: &mut Run, a: &ArtifactReport, error: &str) {
+    const ID: &str = "tiercheck-manifest";
+    let index = run.rules.add(ID, || {
+        json!({
+            "id": ID,
+            "name": ID,
+            "shortDescription": {"text": "A manifest tiercheck could not read"},
+            "fullDescription": {"text": "The artifact's manifest does not parse, or names what the policy does not know, so none of its requirements could be checked."},
+            "help": {
+                "text": "Fix the manifest as the message says; tiercheck names the line and column.",
+                "markdown": "Fix the manifest as the message says; tiercheck names the line and column.",
+            },
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"tags": ["tiercheck-requirement", "governance"], "precision": "high"},
+        })
+    });
+    let anchor = a.manifest.clone().unwrap_or_else(|| a.path.clone());
+    let result = json!({
+        "ruleId": ID,
+        "ruleIndex": index,
+        "level": "error",
+        "message": {"text": error},
+        "locations": [line_location(&run.paths, &anchor, 1)],
+        "partialFingerprints": {
+            FINGERPRINT_KEY: tiercheck_scan::fingerprint(ID, &run.paths.uri(&anchor), "manifest"),
+        },
+        "properties": {"artifact": a.path},
+    });
+    run.push(result);
+}
+
 impl Report for Sarif {
     fn matrix(&self, _policy: &Policy, _out: &mut dyn Write) -> io::Result<()> {
         Err(no_matrix(Format::Sarif))
@@ -387,6 +419,10 @@ impl Report for Sarif {
         let mut run = Run::new();
         let mut seen: std::collections::HashSet<String> = Default::default();
         for a in reports {
+            if let Some(e) = &a.error {
+                manifest_error(&mut run, a, e);
+                continue;
+            }
             for r in &a.requirements {
                 let index = run.rules.add(&r.id, || requirement_rule(r));
                 let waived = r.evidence.iter().any(|e| e.signal == "waived");

@@ -357,6 +357,24 @@ impl Table {
 
 impl Table {
     fn artifact(&self, r: &ArtifactReport, width: usize, out: &mut dyn Write) -> io::Result<()> {
+        if let Some(e) = &r.error {
+            writeln!(
+                out,
+                "{} ({})",
+                self.paint(&r.path, |s| s.bold()),
+                r.manifest.as_deref().unwrap_or("")
+            )?;
+            writeln!(
+                out,
+                "{} its manifest could not be read, so nothing was checked:",
+                self.paint("✗ error:", |s| s.magenta().bold())
+            )?;
+            for line in e.lines() {
+                writeln!(out, "    {line}")?;
+            }
+            writeln!(out, "\nERROR: not checked")?;
+            return Ok(());
+        }
         let manifest = r
             .manifest
             .as_deref()
