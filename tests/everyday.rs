@@ -399,3 +399,22 @@ fn a_broken_nested_manifest_is_an_error_artifact_in_every_format() {
     assert!(run("html").contains("Could not be checked"));
     assert!(run("table").contains("ERROR: not checked"));
 }
+
+#[test]
+fn a_clean_scan_is_a_passing_junit_test_case() {
+    let f = Fixture::repo();
+    f.write("a.py", "print(1)\n");
+    let out = f
+        .cmd()
+        .args(["scan", ".", "--format", "junit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let xml = text(&out.stdout);
+    assert!(xml.contains("tests=\"1\""), "{xml}");
+    assert!(
+        xml.contains("name=\"no secrets or personal data in 1 file\""),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failure"));
+}

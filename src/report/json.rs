@@ -17,7 +17,14 @@ fn header(anchor: &str) -> serde_json::Map<String, Value> {
     let commit = crate::git::open(std::path::Path::new(anchor))
         .ok()
         .and_then(|repo| repo.head().ok().flatten().map(|c| c.id().to_string()));
-    let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // `SOURCE_DATE_EPOCH` (seconds since 1970, the reproducible-builds convention) fixes the
+    // time, so that the same input gives the same bytes.
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now);
+    let started = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut m = serde_json::Map::new();
     m.insert("schema_version".into(), json!(SCHEMA_VERSION));
     m.insert(

@@ -13,6 +13,7 @@ pub const TODAY: &str = "2026-11-28";
 pub fn tiercheck() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tiercheck"));
     c.env("TIERCHECK_TODAY", TODAY)
+        .env("SOURCE_DATE_EPOCH", "1795824000")
         .env_remove("NO_COLOR")
         .env_remove("TIERCHECK_POLICY")
         .env_remove("RUST_BACKTRACE");
