@@ -162,3 +162,40 @@ fn assess_on_a_terminal_ends_with_a_numbered_to_do_list() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("To do:"));
 }
+
+#[test]
+fn a_long_scan_shows_a_spinner_on_a_terminal_but_not_in_ci() {
+    let f = Fixture::repo();
+    for i in 0..3000 {
+        f.write(
+            &format!("d{}/f{i}.txt", i % 30),
+            format!("line {i}\n").repeat(50),
+        );
+    }
+    let spawn_scan = |ci: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tiercheck"));
+        cmd.current_dir(f.path())
+            .env("TERM", "xterm-256color")
+            .env("TIERCHECK_PROGRESS_AFTER_MS", "0")
+            .env_remove("TIERCHECK_POLICY")
+            .args(["--color", "never", "scan", "."]);
+        match ci {
+            Some(v) => cmd.env("CI", v),
+            None => cmd.env_remove("CI"),
+        };
+        let mut s = Session::spawn(cmd).expect("spawn on a pty");
+        s.set_expect_timeout(Some(Duration::from_secs(60)));
+        s
+    };
+    let mut s = spawn_scan(None);
+    s.expect("scanning .").unwrap();
+    s.expect("3000 files").unwrap();
+    s.expect(Eof).unwrap();
+    let mut s = spawn_scan(Some("true"));
+    let seen = s.expect("3000 files").unwrap();
+    assert!(
+        !String::from_utf8_lossy(seen.before()).contains("scanning ."),
+        "no spinner in CI"
+    );
+    s.expect(Eof).unwrap();
+}

@@ -5,6 +5,7 @@ mod explain;
 mod hook;
 mod matrix;
 mod policy_cmd;
+mod progress;
 mod review;
 mod scan;
 mod verify;

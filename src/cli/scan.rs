@@ -190,6 +190,10 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
         // `scan` is the author's own tool: their markers count (verify decides per tier).
         honour_allow_marker: true,
     };
+    let progress = super::progress::Progress::start(
+        &format!("scanning {}", path.display()),
+        args.format.for_people(),
+    );
     if git_mode {
         let ctx = GitCtx {
             scanner: &scanner,
@@ -203,7 +207,7 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
             color,
             format: args.format,
         };
-        return git_scan(args, &abs, &ctx, out);
+        return git_scan(args, &abs, &ctx, progress, out);
     }
     let mut report = if artifact.only.is_some() {
         scanner.scan_files(&artifact.root, artifact.files(), &opts)
@@ -249,6 +253,7 @@ pub(super) fn run(args: &ScanArgs, color: bool, out: &mut dyn Write) -> anyhow::
     redact_names(&mut report, &scanner);
     scanner.redact_paths(&mut accepted_findings);
     let descriptions = descriptions(&policy, &report.findings);
+    drop(progress);
     args.format.report(color).findings(
         ScanResult {
             report: &report,
@@ -284,6 +289,7 @@ fn git_scan(
     args: &ScanArgs,
     abs: &std::path::Path,
     ctx: &GitCtx<'_>,
+    progress: super::progress::Progress,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let flag = if args.staged { "--staged" } else { "--history" };
@@ -374,6 +380,7 @@ fn git_scan(
         binary: scan.binary,
         commits_walked: scan.commits_walked,
     };
+    drop(progress);
     ctx.format.report(ctx.color).findings(
         ScanResult {
             report: &report,

@@ -524,6 +524,10 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
         .into());
     }
     let today = today()?;
+    let progress = super::progress::Progress::start(
+        &format!("checking {}", path.display()),
+        args.format.for_people(),
+    );
     let mut decisions = Vec::new();
     for art in &artifacts {
         let mut d = decide(&policy, art.manifest(), args.tier.as_deref())
@@ -574,6 +578,7 @@ pub(super) fn run(args: &VerifyArgs, color: bool, out: &mut dyn Write) -> anyhow
             super::render_error(&b.error),
         ));
     }
+    drop(progress);
     args.format.report(color).artifacts(&reports, out)?;
     Ok(verdict(reports.iter().all(|r| r.passed)))
 }

@@ -56,6 +56,11 @@ impl Format {
         }
     }
 
+    /// Whether the report is for people to read (a progress spinner may accompany it).
+    pub fn for_people(self) -> bool {
+        matches!(self, Format::Table | Format::Markdown | Format::Html)
+    }
+
     /// The format's name on the command line.
     pub fn name(self) -> &'static str {
         match self {
