@@ -207,6 +207,9 @@ pub fn main() -> ExitCode {
         _ => cli.color == ColorChoice::Always,
     };
     colored::control::set_override(color);
+    if cli.quiet {
+        progress::SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let stdout = std::io::stdout();
     // Reports are written in one go (a scan's JSON is thousands of lines); `assess` may ask
     // questions between its lines, so it writes straight through.

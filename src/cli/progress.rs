@@ -2,10 +2,14 @@
 //! never in CI (`CI` set), with `--quiet`, or beside machine-readable output.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// `--quiet` or `--output`: nothing but errors on the terminal.
+pub(crate) static SILENT: AtomicBool = AtomicBool::new(false);
 
 /// A spinner that appears after a delay and disappears when dropped.
 pub(crate) struct Progress {
@@ -27,7 +31,11 @@ impl Progress {
     /// in CI, and the report is for people (`for_people`).
     pub(crate) fn start(message: &str, for_people: bool) -> Progress {
         let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-        if !for_people || in_ci || !std::io::stderr().is_terminal() {
+        if !for_people
+            || in_ci
+            || SILENT.load(Ordering::Relaxed)
+            || !std::io::stderr().is_terminal()
+        {
             return Progress { shown: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
