@@ -74,6 +74,8 @@ fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
         .current_dir(root)
         .env("NO_COLOR", "1")
         .env("TIERCHECK_TODAY", "2026-11-28")
+        .env("SOURCE_DATE_EPOCH", "1795824000")
+        .env("COLUMNS", "100")
         .args(args)
         .output()
         .unwrap();
@@ -251,6 +253,21 @@ fn markdown_and_junit_snapshots() {
     let (code, md, _) = run(dir.path(), &["matrix", "--format", "markdown"]);
     assert_eq!(code, 0);
     insta::assert_snapshot!("matrix_markdown", md);
+}
+
+/// Every format of one fixture's `verify`, as a user sees it: the table, JSON, SARIF and
+/// HTML (Markdown and JUnit above). Digests of the policy, which change with every rule,
+/// keep their place.
+#[test]
+fn every_format_snapshot() {
+    let dir = fixture();
+    let digests = regex::Regex::new(r"sha256:[0-9a-f]{12,64}").unwrap();
+    for format in ["table", "json", "sarif", "html"] {
+        let (code, out, _) = run(dir.path(), &["verify", "--format", format]);
+        assert_eq!(code, 1, "{format}");
+        let out = digests.replace_all(&out, "sha256:[DIGEST]").into_owned();
+        insta::assert_snapshot!(format!("verify_{format}"), out);
+    }
 }
 
 #[test]

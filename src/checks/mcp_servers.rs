@@ -125,7 +125,9 @@ impl Config {
                         format!("mcp-server:{}", s.name),
                         format!("MCP server `{}`: {target}", s.name),
                     )
-                    .at(f.shown.clone(), line),
+                    .at(f.shown.clone(), line)
+                    // What the configuration runs: a fact, neither for nor against.
+                    .marked(Status::Skip),
                 );
                 if !allowed.is_empty() && !is_allowed(allowed, &s) {
                     failed = true;
