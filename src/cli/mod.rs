@@ -10,7 +10,7 @@ mod review;
 mod scan;
 mod verify;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -134,22 +134,15 @@ impl From<MatrixFormat> for Format {
     }
 }
 
-/// Whether to color stdout: `--color`, then the conventions of the environment:
-/// `CLICOLOR_FORCE` (set, not `0`) colors even a pipe, `NO_COLOR` (set, not empty),
-/// `CLICOLOR=0` and `TERM=dumb` turn colour off, and otherwise a terminal gets colour.
+/// Whether to color stdout: `--color`, else what anstream decides from the environment's
+/// conventions: `NO_COLOR` (set, not empty) turns colour off, `CLICOLOR_FORCE` colours even a
+/// pipe, `CLICOLOR=0` turns it off, and a terminal gets colour unless `TERM=dumb`.
 fn use_color(choice: ColorChoice) -> bool {
-    let var = |k: &str| std::env::var(k).ok();
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            if var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
-                return true;
-            }
-            var("NO_COLOR").is_none_or(|v| v.is_empty())
-                && var("CLICOLOR").is_none_or(|v| v != "0")
-                && var("TERM").is_none_or(|v| v != "dumb")
-                && std::io::stdout().is_terminal()
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
         }
     }
 }
