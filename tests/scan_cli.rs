@@ -371,9 +371,10 @@ fn baselines_record_fingerprints_and_report_only_new_findings() {
         "baseline holds the value: {text}"
     );
     let v: Value = common::flat(serde_json::from_str(&text).unwrap());
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["findings"][0]["rule_id"], "test-token");
-    assert_eq!(v["findings"][0]["fingerprint"].as_str().unwrap().len(), 64);
+    let fp = v["findings"][0]["fingerprint"].as_str().unwrap();
+    assert!(fp.starts_with("c1:") && fp.len() == 3 + 64, "{fp}");
     // Same finding on another line: still accepted.
     t.write("a.txt", format!("\n\n{old}\n"));
     let (code, out, _) = t.scan(&["--baseline", "base.json"]);
@@ -384,6 +385,14 @@ fn baselines_record_fingerprints_and_report_only_new_findings() {
     assert_eq!(code, 1);
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
     assert_eq!(v["findings"][0]["path"], "b.txt");
+    // A version 1 baseline (fingerprints that hash the value alone) is refused, saying why.
+    t.write("old.json", "{\"version\": 1, \"findings\": []}");
+    let (code, _, err) = t.scan(&["--baseline", "old.json"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("write it again with `tiercheck scan --write-baseline"),
+        "{err}"
+    );
     // A missing or broken baseline is a usage error.
     t.write("broken.json", "{");
     assert_eq!(t.scan(&["--baseline", "broken.json"]).0, 2);

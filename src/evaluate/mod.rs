@@ -256,7 +256,10 @@ pub fn evaluate(
         }
         r.fix = fill(&r.fix);
     }
-    findings.dedup();
+    // One value at one place is one finding, whichever checks found it.
+    findings.dedup_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id) == (&b.path, b.line, b.column, &b.rule_id)
+    });
     let passed = !decision.under_classified
         && requirements.iter().all(|r| match r.level {
             Level::Required => matches!(r.status, Status::Pass | Status::Skip),

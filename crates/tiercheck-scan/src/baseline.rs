@@ -1,6 +1,6 @@
 //! Baselines: the fingerprints of findings someone has accepted, so that only new ones are
-//! reported. A baseline names each finding by rule, path and a hash of the value, never
-//! the value itself.
+//! reported. A baseline names each finding by rule, path and a fingerprint that does not
+//! give the value away ([`crate::value_free_fingerprint`]), never the value itself.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -12,8 +12,9 @@ use crate::Finding;
 /// The largest baseline file read (a quarter of a million findings).
 pub const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Version of the baseline file format.
-pub const BASELINE_VERSION: u32 = 1;
+/// Version of the baseline file format: 2 since fingerprints stopped hashing the value
+/// alone (version 1's could give a low-entropy value away).
+pub const BASELINE_VERSION: u32 = 2;
 
 /// One accepted finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +24,7 @@ pub struct Entry {
     pub rule_id: String,
     /// The file, relative to the scanned root.
     pub path: String,
-    /// sha256 of rule, path and value (see [`crate::fingerprint`]).
+    /// The finding's fingerprint (see [`crate::value_free_fingerprint`]).
     pub fingerprint: String,
 }
 
@@ -31,7 +32,7 @@ pub struct Entry {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
-    /// Format version; 1.
+    /// Format version; 2.
     pub version: u32,
     /// Accepted findings, sorted.
     pub findings: Vec<Entry>,
@@ -71,6 +72,11 @@ impl Baseline {
             .map_err(|_| format!("baseline {name} is not valid UTF-8"))?;
         let b: Baseline =
             serde_json::from_str(text).map_err(|e| format!("baseline {name} is not valid: {e}"))?;
+        if b.version == 1 {
+            return Err(format!(
+                "baseline {name} has version 1, whose fingerprints hash the values alone: a short value (a national id, a phone number) could be found again from them; write it again with `tiercheck scan --write-baseline {name}` and remove the old file from the history"
+            ));
+        }
         if b.version != BASELINE_VERSION {
             return Err(format!(
                 "baseline {name} has version {}; this tiercheck reads version {BASELINE_VERSION}",

@@ -224,8 +224,9 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         /// A finding's fingerprint (what baselines and code-scanning alerts match on)
-        /// depends on rule, path and value, never on where in the file the value sits;
-        /// its redacted form never shows more than the prefix and two characters.
+        /// depends on rule, path, the text around the value on its line and (8 bits of) the
+        /// value, never on where in the file that line sits, and is never a plain hash of
+        /// the value; its redacted form never shows more than the prefix and two characters.
         #[test]
         fn fingerprints_survive_moving_a_finding(
             before in proptest::collection::vec("[a-z =#]{0,40}", 0..20),
@@ -234,15 +235,39 @@ mod tests {
         ) {
             let s = scanner(GH);
             let t = token(seed);
-            let at_top = scan(&s, &format!("{t}\n"));
-            let moved = scan(&s, &format!("{}\nkey = {t} {after}\n", before.join("\n")));
+            let line = format!("key = {t} {after}");
+            let at_top = scan(&s, &format!("{line}\n"));
+            let moved = scan(&s, &format!("{}\n{line}\n", before.join("\n")));
             prop_assert_eq!(at_top.len(), 1);
             prop_assert_eq!(moved.len(), 1);
             prop_assert_eq!(&at_top[0].fingerprint, &moved[0].fingerprint);
+            prop_assert!(at_top[0].fingerprint.starts_with("c1:"));
+            prop_assert_ne!(
+                &at_top[0].fingerprint[3..],
+                crate::fingerprint(&at_top[0].rule_id, &at_top[0].path, &t)
+            );
             prop_assert!(moved[0].redacted.chars().count() <= "ghp_".len() + 2 + 1);
             let shown = s.redact_text(&format!("x {} y", t)).into_owned();
             prop_assert!(!shown.contains(&t[6..]), "{}", shown);
         }
+    }
+
+    #[test]
+    fn a_new_value_in_the_same_place_has_a_new_fingerprint() {
+        let s = scanner(GH);
+        // Of 40 replacement values, the 8 bits of the value tell all but about 1 in 256
+        // apart from the first; the text around them is the same.
+        let first = scan(&s, &format!("key = {}\n", token(0)))[0]
+            .fingerprint
+            .clone();
+        let same = (1..40u8)
+            .filter(|i| scan(&s, &format!("key = {}\n", token(*i)))[0].fingerprint == first)
+            .count();
+        assert!(same <= 1, "{same} of 39 new values kept the fingerprint");
+        // Two equal lines in one file are two findings with two fingerprints.
+        let twice = scan(&s, &format!("key = {t}\nkey = {t}\n", t = token(3)));
+        assert_eq!(twice.len(), 2);
+        assert_ne!(twice[0].fingerprint, twice[1].fingerprint);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::compile::Scanner;
 use crate::rule::Category;
 use crate::search::{ceil_boundary, floor_boundary};
 use crate::validators::shannon_entropy;
-use crate::{Finding, ScanOptions, fingerprint, redact};
+use crate::{Finding, ScanOptions, redact, value_free_fingerprint};
 
 /// How far either side of a value the allowlists' regexes and the allow marker look on its
 /// line: a whole ordinary line, but on a minified line only the value's surroundings, so
@@ -132,6 +132,9 @@ impl Scanner {
         let keep: Vec<bool> = (0..kept.len())
             .map(|k| reported(k) && !shadowed[k])
             .collect();
+        // How many findings of a rule had the same masked context before, in text order.
+        let mut seen: std::collections::HashMap<(usize, String), u32> =
+            std::collections::HashMap::new();
         let mut out: Vec<(std::ops::Range<usize>, Finding)> = kept
             .into_iter()
             .zip(keep)
@@ -139,6 +142,17 @@ impl Scanner {
             .map(|((c, line, column, marked), _)| {
                 let rule = &self.rules[c.rule];
                 let (end_line, end_column) = crate::finding::value_end(line, column, &c.value);
+                // The text around the value on its line, the value masked: what the
+                // fingerprint is made of, so that it never carries the value itself.
+                let (ls, le) = line_bounds(text, c.start, c.end);
+                let (vs, ve) = (
+                    floor_boundary(text, c.start.max(ls)),
+                    ceil_boundary(text, c.end.min(le)),
+                );
+                let context = format!("{}\u{0}{}", &text[ls..vs], &text[ve..le]);
+                let n = seen.entry((c.rule, context.clone())).or_insert(0);
+                let occurrence = *n;
+                *n += 1;
                 let finding = Finding {
                     rule_id: rule.id.clone(),
                     category: rule.category.as_str().to_string(),
@@ -146,7 +160,9 @@ impl Scanner {
                     line,
                     column,
                     redacted: redact(&c.value, rule.prefix.as_deref()),
-                    fingerprint: fingerprint(&rule.id, rel_path, &c.value),
+                    fingerprint: value_free_fingerprint(
+                        &rule.id, rel_path, &context, occurrence, &c.value,
+                    ),
                     marked_allowed: marked,
                     end_line,
                     end_column,

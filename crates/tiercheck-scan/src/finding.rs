@@ -80,19 +80,54 @@ pub fn redact(value: &str, prefix: Option<&str>) -> String {
     format!("{head}…")
 }
 
-/// A stable id of a finding for baselines: sha256 over rule, path and value, in hex. The
-/// value cannot be recovered from it.
+/// A stable id of something that is not secret (a name and a place the caller chooses):
+/// sha256 over the three parts, in hex. Never for a value a rule found: a value with little
+/// entropy (a national id, a short password) could be found again by trying candidates;
+/// findings carry [`value_free_fingerprint`].
 pub fn fingerprint(rule_id: &str, path: &str, value: &str) -> String {
+    hex(&plain_hash(&[rule_id, path, value]))
+}
+
+fn plain_hash(parts: &[&str]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(rule_id.as_bytes());
-    h.update([0]);
-    h.update(path.as_bytes());
-    h.update([0]);
-    h.update(value.as_bytes());
-    h.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update([0]);
+        }
+        h.update(p.as_bytes());
+    }
+    h.finalize().into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fingerprint of a finding, in a form that does not give its value away: `c1:` and the
+/// sha256 of the rule, the path, the value's `context` (the text around it on its line, with
+/// the value itself masked), its `occurrence` among findings of that rule and context in
+/// the file, and only 8 bits derived from the value. It stays the same across runs and
+/// machines and when the line moves; it changes when the value changes (but for one chance
+/// in 256) or when its line does. Someone holding only a report or a baseline cannot recover
+/// the value from it by trying candidates: 8 bits leave a social security number one of
+/// four million. See docs/rules.md.
+pub fn value_free_fingerprint(
+    rule_id: &str,
+    path: &str,
+    context: &str,
+    occurrence: u32,
+    value: &str,
+) -> String {
+    let bucket = plain_hash(&[rule_id, value])[0];
+    let mut h = Sha256::new();
+    h.update(b"tiercheck-fingerprint-c1\0");
+    for part in [rule_id, path, context] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.update(occurrence.to_be_bytes());
+    h.update([bucket]);
+    format!("c1:{}", hex(&h.finalize()))
 }
 
 #[cfg(test)]

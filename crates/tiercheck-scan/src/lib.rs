@@ -61,7 +61,7 @@ pub mod validators;
 pub use compile::{CompileError, Scanner};
 pub use content::{BINARY_PROBE, Content, ScanOptions, Scratch, is_binary};
 pub use decide::ALLOW_MARKER;
-pub use finding::{Finding, fingerprint, redact, sort_findings, value_end};
+pub use finding::{Finding, fingerprint, redact, sort_findings, value_end, value_free_fingerprint};
 pub use rule::{Allowlist, Category, Near, Rule, RuleSet};
 pub use tree::{
     DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_LIMIT, ScanReport, describe_walk_error, display_bytes,
