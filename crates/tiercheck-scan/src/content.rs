@@ -264,6 +264,12 @@ mod tests {
             .filter(|i| scan(&s, &format!("key = {}\n", token(*i)))[0].fingerprint == first)
             .count();
         assert!(same <= 1, "{same} of 39 new values kept the fingerprint");
+        // A neighbour's value on the line is masked too: changing it leaves this
+        // finding's fingerprint alone, so no fingerprint carries another value.
+        let a = scan(&s, &format!("a = {} b = {}\n", token(5), token(6)));
+        let b = scan(&s, &format!("a = {} b = {}\n", token(5), token(7)));
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].fingerprint, b[0].fingerprint);
         // Two equal lines in one file are two findings with two fingerprints.
         let twice = scan(&s, &format!("key = {t}\nkey = {t}\n", t = token(3)));
         assert_eq!(twice.len(), 2);

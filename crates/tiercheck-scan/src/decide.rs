@@ -132,6 +132,36 @@ impl Scanner {
         let keep: Vec<bool> = (0..kept.len())
             .map(|k| reported(k) && !shadowed[k])
             .collect();
+        // Every value found in this text, in text order: each is masked in the context of a
+        // fingerprint, so that no fingerprint carries a value, its own or a neighbour's.
+        let mut spans: Vec<(usize, usize)> =
+            kept.iter().map(|(c, _, _, _)| (c.start, c.end)).collect();
+        spans.sort_unstable();
+        let masked = |ls: usize, le: usize| -> String {
+            let mut out = String::new();
+            let mut pos = ls;
+            // The first value starting on the line, then back over any that start before it
+            // and reach into it.
+            let mut first = spans.partition_point(|&(s, _)| s < ls);
+            while first > 0 && spans[first - 1].1 > ls {
+                first -= 1;
+            }
+            for &(s, e) in spans[first..].iter().take_while(|&&(s, _)| s < le) {
+                let (s, e) = (
+                    floor_boundary(text, s.max(ls)),
+                    ceil_boundary(text, e.min(le)),
+                );
+                if s >= pos {
+                    out.push_str(&text[pos..s]);
+                    out.push('\u{0}');
+                    pos = e;
+                } else if e > pos {
+                    pos = e;
+                }
+            }
+            out.push_str(&text[pos.min(le)..le]);
+            out
+        };
         // How many findings of a rule had the same masked context before, in text order.
         let mut seen: std::collections::HashMap<(usize, String), u32> =
             std::collections::HashMap::new();
@@ -142,14 +172,10 @@ impl Scanner {
             .map(|((c, line, column, marked), _)| {
                 let rule = &self.rules[c.rule];
                 let (end_line, end_column) = crate::finding::value_end(line, column, &c.value);
-                // The text around the value on its line, the value masked: what the
-                // fingerprint is made of, so that it never carries the value itself.
+                // The text around the value on its line, every value found there masked:
+                // what the fingerprint is made of, so that it never carries a value.
                 let (ls, le) = line_bounds(text, c.start, c.end);
-                let (vs, ve) = (
-                    floor_boundary(text, c.start.max(ls)),
-                    ceil_boundary(text, c.end.min(le)),
-                );
-                let context = format!("{}\u{0}{}", &text[ls..vs], &text[ve..le]);
+                let context = masked(ls, le);
                 let n = seen.entry((c.rule, context.clone())).or_insert(0);
                 let occurrence = *n;
                 *n += 1;
