@@ -437,3 +437,40 @@ fn verify_staged_outside_a_repository_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
 }
+
+#[test]
+fn a_bare_mirror_clone_is_scanned_like_a_checkout() {
+    let r = Repo::new();
+    r.write("README.md", "hello\n");
+    r.commit("start");
+    r.write("conf/app.env", &format!("A={}\n", token(1)));
+    let intro = r.commit("add a secret");
+    let (_, in_checkout, _) = r.scan(&["--history"]);
+    let mirror = r.root.parent().unwrap().join("mirror.git");
+    Repo::git_in(
+        r.root.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            r.root.to_str().unwrap(),
+            mirror.to_str().unwrap(),
+        ],
+    );
+    let (code, v, stderr) = r.scan_in(&mirror, &["--history"]);
+    assert_eq!(code, 1, "{v} {stderr}");
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["path"], "conf/app.env", "the repository's own paths");
+    assert_eq!(f[0]["commit"], intro.as_str());
+    assert_eq!(f[0]["present_at_head"], true);
+    assert_eq!(
+        findings(&in_checkout)[0]["commit"],
+        f[0]["commit"],
+        "the same finding as in the checkout"
+    );
+    // Nothing is staged in a bare repository: said, not passed.
+    let (code, _, stderr) = r.scan_in(&mirror, &["--staged"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bare repository has no index"), "{stderr}");
+}

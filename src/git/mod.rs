@@ -178,7 +178,10 @@ fn hostile_config(git_dir: &Path) -> Option<String> {
 /// Opens the repository holding `path`. Its own configuration is checked first (see
 /// [`hostile_config`]): a repository whose config would block libgit2 is reported broken.
 pub fn open(path: &Path) -> Result<GitRepo, NoRepo> {
-    if let Some(why) = git_dir_above(path).as_deref().and_then(hostile_config) {
+    // A bare repository (a mirror clone, as servers and CI caches keep them) is its own git
+    // folder: its configuration is checked like any other before libgit2 reads it.
+    let git_dir = bare_git_dir(path).or_else(|| git_dir_above(path));
+    if let Some(why) = git_dir.as_deref().and_then(hostile_config) {
         return Err(NoRepo::Broken(why));
     }
     let repo = match Repository::discover(path) {
@@ -186,11 +189,23 @@ pub fn open(path: &Path) -> Result<GitRepo, NoRepo> {
         Err(e) if e.code() == ErrorCode::NotFound => return Err(NoRepo::NotARepo),
         Err(e) => return Err(NoRepo::Broken(e.message().to_string())),
     };
-    let Some(wd) = repo.workdir() else {
-        return Err(NoRepo::Broken("bare repository has no working tree".into()));
-    };
-    let workdir = std::fs::canonicalize(wd).unwrap_or_else(|_| wd.to_path_buf());
+    // A bare repository has no working tree: its paths are the repository's own, relative
+    // to its top, as in a checkout.
+    let wd = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let workdir = std::fs::canonicalize(&wd).unwrap_or(wd);
     Ok(GitRepo { repo, workdir })
+}
+
+/// `path` (canonical) when it is the top of a bare repository: `HEAD`, `objects/` and
+/// `refs/` with no `.git` inside.
+fn bare_git_dir(path: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    let is = |p: &str, dir: bool| {
+        std::fs::symlink_metadata(abs.join(p))
+            .is_ok_and(|m| if dir { m.is_dir() } else { m.is_file() })
+    };
+    (is("HEAD", false) && is("objects", true) && is("refs", true) && !abs.join(".git").exists())
+        .then_some(abs)
 }
 
 impl GitRepo {
@@ -199,7 +214,12 @@ impl GitRepo {
         &self.repo
     }
 
-    /// The working folder (canonical).
+    /// Whether the repository is bare (a mirror clone): no working tree, no index.
+    pub fn is_bare(&self) -> bool {
+        self.repo.is_bare()
+    }
+
+    /// The working folder (canonical); for a bare repository, its git folder.
     pub fn workdir(&self) -> &Path {
         &self.workdir
     }

@@ -136,6 +136,12 @@ pub fn staged_matching(
     scanner: &Scanner,
     opts: &ScanOptions,
 ) -> Result<GitScan, String> {
+    if repo.is_bare() {
+        return Err(
+            "a bare repository has no index: nothing is staged there (scan its history with --history)"
+                .into(),
+        );
+    }
     let raw = repo.raw();
     let index = raw
         .index()
