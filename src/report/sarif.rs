@@ -5,12 +5,15 @@
 //! result has a full region and a path relative to the repository root, rule metadata comes
 //! from the policy and does not change from run to run, waived requirements and findings a
 //! baseline accepted are kept as suppressed results, and a run stays within GitHub's limits
-//! (at most 25,000 results, with a notification saying what was left out).
+//! (at most 25,000 results, with a notification saying what was left out). The log is built
+//! from the typed SARIF 2.1.0 model of `serde-sarif`; property bags carry what code scanning
+//! reads beyond the schema (`security-severity`, `precision`, the artifact of a result).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
+use serde_sarif::sarif;
 
 use super::json::write;
 use super::{
@@ -36,15 +39,87 @@ const MAX_LOCATIONS: usize = 10;
 /// GitHub code scanning refuses a run with more results than this.
 pub const MAX_RESULTS: usize = 25_000;
 
+/// A message string with its Markdown form, when it has one.
+fn mstring(text: impl Into<String>, markdown: Option<String>) -> sarif::MultiformatMessageString {
+    let mut m = sarif::MultiformatMessageString::builder()
+        .text(text.into())
+        .build();
+    m.markdown = markdown;
+    m
+}
+
+fn message(text: impl Into<String>) -> sarif::Message {
+    sarif::Message {
+        text: Some(text.into()),
+        ..Default::default()
+    }
+}
+
+/// A property bag: tags, and the other properties of a JSON object.
+fn bag(tags: &[&str], properties: Value) -> sarif::PropertyBag {
+    sarif::PropertyBag {
+        tags: (!tags.is_empty()).then(|| tags.iter().map(|t| t.to_string()).collect()),
+        additional_properties: match properties {
+            Value::Object(m) => m.into_iter().collect(),
+            _ => Default::default(),
+        },
+    }
+}
+
+/// A rule (reporting descriptor) of the run.
+struct RuleText<'a> {
+    id: &'a str,
+    short: String,
+    full: String,
+    help: String,
+    help_markdown: String,
+    level: &'static str,
+    properties: sarif::PropertyBag,
+}
+
+fn rule(r: RuleText<'_>) -> sarif::ReportingDescriptor {
+    let mut d = sarif::ReportingDescriptor::builder()
+        .id(r.id.to_string())
+        .build();
+    d.name = Some(r.id.to_string());
+    d.short_description = Some(mstring(r.short, None));
+    d.full_description = Some(mstring(r.full, None));
+    d.help = Some(mstring(r.help, Some(r.help_markdown)));
+    d.default_configuration = Some(sarif::ReportingConfiguration {
+        level: Some(json!(r.level)),
+        ..Default::default()
+    });
+    d.properties = Some(r.properties);
+    d
+}
+
+fn result_level(level: &str) -> sarif::ResultLevel {
+    match level {
+        "error" => sarif::ResultLevel::Error,
+        "warning" => sarif::ResultLevel::Warning,
+        _ => sarif::ResultLevel::Note,
+    }
+}
+
+/// A suppression: accepted outside the code (a waiver, a baseline), with why.
+fn accepted(justification: String) -> Vec<sarif::Suppression> {
+    let mut s = sarif::Suppression::builder()
+        .kind(json!("external"))
+        .build();
+    s.status = Some(json!("accepted"));
+    s.justification = Some(justification);
+    vec![s]
+}
+
 /// Rules of the run, in first-seen order, with their index.
 #[derive(Default)]
 struct Rules {
-    list: Vec<Value>,
+    list: Vec<sarif::ReportingDescriptor>,
     index: BTreeMap<String, usize>,
 }
 
 impl Rules {
-    fn add(&mut self, id: &str, rule: impl FnOnce() -> Value) -> usize {
+    fn add(&mut self, id: &str, rule: impl FnOnce() -> sarif::ReportingDescriptor) -> usize {
         if let Some(&i) = self.index.get(id) {
             return i;
         }
@@ -108,26 +183,36 @@ fn line_length(path: &str, line: u64) -> Option<u64> {
 }
 
 /// A location with a full region: start and end line and column.
-fn location(paths: &Paths, shown: &str, start: (u64, u64), end: (u64, u64)) -> Value {
-    json!({"physicalLocation": {
-        "artifactLocation": {"uri": paths.uri(shown), "uriBaseId": BASE},
-        "region": {
-            "startLine": start.0.max(1),
-            "startColumn": start.1.max(1),
-            "endLine": end.0.max(start.0.max(1)),
-            "endColumn": end.1.max(1),
-        },
-    }})
+fn location(paths: &Paths, shown: &str, start: (u64, u64), end: (u64, u64)) -> sarif::Location {
+    let n = |v: u64| i64::try_from(v.max(1)).unwrap_or(i64::MAX);
+    sarif::Location {
+        physical_location: Some(sarif::PhysicalLocation {
+            artifact_location: Some(sarif::ArtifactLocation {
+                uri: Some(paths.uri(shown)),
+                uri_base_id: Some(BASE.to_string()),
+                ..Default::default()
+            }),
+            region: Some(sarif::Region {
+                start_line: Some(n(start.0)),
+                start_column: Some(n(start.1)),
+                end_line: Some(n(end.0.max(start.0))),
+                end_column: Some(n(end.1)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }
 
 /// A whole line of a file as a location.
-fn line_location(paths: &Paths, shown: &str, line: u64) -> Value {
+fn line_location(paths: &Paths, shown: &str, line: u64) -> sarif::Location {
     let line = line.max(1);
     let end = line_length(shown, line).map_or(2, |n| n + 1);
     location(paths, shown, (line, 1), (line, end))
 }
 
-fn finding_location(paths: &Paths, f: &Finding) -> Value {
+fn finding_location(paths: &Paths, f: &Finding) -> sarif::Location {
     let (end_line, end_column) = if f.end_line >= f.line && f.end_column > 0 {
         (f.end_line, f.end_column)
     } else {
@@ -154,23 +239,23 @@ fn default_level(level: Level) -> &'static str {
     }
 }
 
-fn requirement_rule(r: &RequirementResult) -> Value {
+fn requirement_rule(r: &RequirementResult) -> sarif::ReportingDescriptor {
     let description = if r.description.is_empty() {
         r.title.clone()
     } else {
         r.description.clone()
     };
-    json!({
-        "id": r.id,
-        "name": r.id,
-        "shortDescription": {"text": r.title},
-        "fullDescription": {"text": description},
-        "help": {
-            "text": format!("{description}\n\nHow to meet it: {}", r.fix),
-            "markdown": format!("{description}\n\n**How to meet it:** {}", r.fix),
-        },
-        "defaultConfiguration": {"level": default_level(r.level)},
-        "properties": {"tags": ["tiercheck-requirement", "governance"], "precision": "high"},
+    rule(RuleText {
+        id: &r.id,
+        short: r.title.clone(),
+        help: format!("{description}\n\nHow to meet it: {}", r.fix),
+        help_markdown: format!("{description}\n\n**How to meet it:** {}", r.fix),
+        full: description,
+        level: default_level(r.level),
+        properties: bag(
+            &["tiercheck-requirement", "governance"],
+            json!({"precision": "high"}),
+        ),
     })
 }
 
@@ -180,7 +265,10 @@ fn security_severity(category: &str) -> &'static str {
     if category == "pii" { "7.0" } else { "9.0" }
 }
 
-fn finding_rule(f: &Finding, descriptions: &BTreeMap<String, String>) -> Value {
+fn finding_rule(
+    f: &Finding,
+    descriptions: &BTreeMap<String, String>,
+) -> sarif::ReportingDescriptor {
     let (what, fix) = if f.category == "pii" {
         (
             "Personal or customer data",
@@ -196,21 +284,18 @@ fn finding_rule(f: &Finding, descriptions: &BTreeMap<String, String>) -> Value {
         .get(&f.rule_id)
         .cloned()
         .unwrap_or_else(|| format!("{what} found by the scanner rule `{}`.", f.rule_id));
-    json!({
-        "id": f.rule_id,
-        "name": f.rule_id,
-        "shortDescription": {"text": description},
-        "fullDescription": {"text": description},
-        "help": {
-            "text": format!("{description}\n\n{fix} A false positive: add `tiercheck:allow` on its line, or accept it in a baseline, where the policy allows it."),
-            "markdown": format!("{description}\n\n**Fix:** {fix} A false positive: add `tiercheck:allow` on its line, or accept it in a baseline, where the policy allows it."),
-        },
-        "defaultConfiguration": {"level": "error"},
-        "properties": {
-            "tags": ["security", f.category.as_str()],
-            "security-severity": security_severity(&f.category),
-            "precision": "high",
-        },
+    let false_positive = "A false positive: add `tiercheck:allow` on its line, or accept it in a baseline, where the policy allows it.";
+    rule(RuleText {
+        id: &f.rule_id,
+        short: description.clone(),
+        full: description.clone(),
+        help: format!("{description}\n\n{fix} {false_positive}"),
+        help_markdown: format!("{description}\n\n**Fix:** {fix} {false_positive}"),
+        level: "error",
+        properties: bag(
+            &["security", f.category.as_str()],
+            json!({"security-severity": security_severity(&f.category), "precision": "high"}),
+        ),
     })
 }
 
@@ -218,7 +303,7 @@ fn finding_rule(f: &Finding, descriptions: &BTreeMap<String, String>) -> Value {
 struct Run {
     paths: Paths,
     rules: Rules,
-    results: Vec<Value>,
+    results: Vec<sarif::Result>,
     dropped: usize,
 }
 
@@ -232,7 +317,7 @@ impl Run {
         }
     }
 
-    fn push(&mut self, result: Value) {
+    fn push(&mut self, result: sarif::Result) {
         if self.results.len() < MAX_RESULTS {
             self.results.push(result);
         } else {
@@ -253,55 +338,73 @@ impl Run {
         } else {
             "Secret"
         };
-        let mut result = json!({
-            "ruleId": f.rule_id,
-            "ruleIndex": index,
-            "level": "error",
-            "message": {"text": format!("{what} found by rule `{}`: {}", f.rule_id, f.redacted)},
-            "locations": [finding_location(&self.paths, f)],
-            "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
-            "properties": properties,
-        });
-        if let Some(why) = suppression {
-            result["suppressions"] =
-                json!([{"kind": "external", "status": "accepted", "justification": why}]);
-        }
+        let mut result = typed_result(
+            &f.rule_id,
+            index,
+            "error",
+            format!("{what} found by rule `{}`: {}", f.rule_id, f.redacted),
+            vec![finding_location(&self.paths, f)],
+            f.fingerprint.clone(),
+            properties,
+        );
+        result.suppressions = suppression.map(|why| accepted(why.to_string()));
         self.push(result);
     }
 
-    fn finish(self, properties: Value) -> Value {
-        let mut run = json!({
-            "tool": {"driver": {
-                "name": "tiercheck",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": self.rules.list,
-            }},
-            "originalUriBaseIds": {BASE: {"description": {"text": if self.paths.prefix.is_some() {
-                "The top folder of the git repository."
-            } else {
-                "The folder tiercheck ran in."
-            }}}},
-            "columnKind": "unicodeCodePoints",
-            "results": self.results,
-            "properties": properties,
-        });
-        if self.dropped > 0 {
+    fn finish(self, properties: Value) -> sarif::Run {
+        let base = if self.paths.prefix.is_some() {
+            "The top folder of the git repository."
+        } else {
+            "The folder tiercheck ran in."
+        };
+        let invocations = (self.dropped > 0).then(|| {
             let text = format!(
                 "{} more results were left out: a code-scanning run holds at most {MAX_RESULTS}; the JSON format lists them all",
                 self.dropped
             );
             eprintln!("warning: SARIF: {text}");
-            run["invocations"] = json!([{
-                "executionSuccessful": true,
-                "toolExecutionNotifications": [{"level": "warning", "message": {"text": text}}],
-            }]);
-        }
+            let mut note = sarif::Notification::builder().message(message(text)).build();
+            note.level = Some(json!("warning"));
+            let mut inv = sarif::Invocation::builder()
+                .execution_successful(true)
+                .build();
+            inv.tool_execution_notifications = Some(vec![note]);
+            vec![inv]
+        });
+        let mut driver = sarif::ToolComponent::builder()
+            .name("tiercheck".to_string())
+            .build();
+        driver.version = Some(env!("CARGO_PKG_VERSION").into());
+        driver.rules = Some(self.rules.list);
+        let mut run = sarif::Run::builder()
+            .tool(sarif::Tool::builder().driver(driver).build())
+            .build();
+        run.original_uri_base_ids = Some(
+            [(
+                BASE.to_string(),
+                sarif::ArtifactLocation {
+                    description: Some(message(base)),
+                    ..Default::default()
+                },
+            )]
+            .into(),
+        );
+        run.column_kind = Some(json!("unicodeCodePoints"));
+        run.results = Some(self.results);
+        run.invocations = invocations;
+        run.properties = Some(bag(&[], properties));
         run
     }
 }
 
-fn log(run: Value) -> Value {
-    json!({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]})
+/// The log around the one run, as JSON.
+fn log(run: sarif::Run) -> Value {
+    let mut log = sarif::Sarif::builder()
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    log.schema = Some(SCHEMA.into());
+    serde_json::to_value(&log).unwrap_or(Value::Null)
 }
 
 /// Whether evidence points at one of the artifact's findings, which have results of their
@@ -328,7 +431,7 @@ fn requirement_result(run: &mut Run, a: &ArtifactReport, r: &RequirementResult, 
     if let Some(fix) = &r.remediation {
         text.push_str(&format!(" To fix: {}", fix.trim()));
     }
-    let mut locations: Vec<Value> = evidence
+    let mut locations: Vec<sarif::Location> = evidence
         .iter()
         .filter_map(|e| {
             let p = e.path.as_deref()?;
@@ -355,58 +458,77 @@ fn requirement_result(run: &mut Run, a: &ArtifactReport, r: &RequirementResult, 
         });
         locations.push(line_location(&run.paths, &anchor, 1));
     }
-    let mut result = json!({
-        "ruleId": r.id,
-        "ruleIndex": index,
-        "level": sarif_level(r.level, r.status),
-        "message": {"text": text},
-        "locations": locations,
-        "partialFingerprints": {
-            FINGERPRINT_KEY: tiercheck_scan::fingerprint(&r.id, &run.paths.uri(&a.path), "requirement"),
-        },
-        "properties": {"artifact": a.path, "tier": a.tier},
-    });
+    let fingerprint = tiercheck_scan::fingerprint(&r.id, &run.paths.uri(&a.path), "requirement");
+    let mut result = typed_result(
+        &r.id,
+        index,
+        sarif_level(r.level, r.status),
+        text,
+        locations,
+        fingerprint,
+        json!({"artifact": a.path, "tier": a.tier}),
+    );
     if waived {
         let why = r
             .evidence
             .iter()
             .find(|e| e.signal == "waived")
             .map_or_else(|| "waived".to_string(), |e| e.message.clone());
-        result["suppressions"] =
-            json!([{"kind": "external", "status": "accepted", "justification": why}]);
+        result.suppressions = Some(accepted(why));
     }
     run.push(result);
+}
+
+/// A result of a rule of the run.
+fn typed_result(
+    rule_id: &str,
+    index: usize,
+    level: &str,
+    text: String,
+    locations: Vec<sarif::Location>,
+    fingerprint: String,
+    properties: Value,
+) -> sarif::Result {
+    let mut result = sarif::Result::builder().message(message(text)).build();
+    result.rule_id = Some(rule_id.to_string());
+    result.rule_index = Some(index as i64);
+    result.level = Some(result_level(level));
+    result.locations = Some(locations);
+    result.partial_fingerprints = Some([(FINGERPRINT_KEY.to_string(), fingerprint)].into());
+    result.properties = Some(bag(&[], properties));
+    result
 }
 
 /// The result of an artifact whose manifest could not be read.
 fn manifest_error(run: &mut Run, a: &ArtifactReport, error: &str) {
     const ID: &str = "tiercheck-manifest";
     let index = run.rules.add(ID, || {
-        json!({
-            "id": ID,
-            "name": ID,
-            "shortDescription": {"text": "A manifest tiercheck could not read"},
-            "fullDescription": {"text": "The artifact's manifest does not parse, or names what the policy does not know, so none of its requirements could be checked."},
-            "help": {
-                "text": "Fix the manifest as the message says; tiercheck names the line and column.",
-                "markdown": "Fix the manifest as the message says; tiercheck names the line and column.",
-            },
-            "defaultConfiguration": {"level": "error"},
-            "properties": {"tags": ["tiercheck-requirement", "governance"], "precision": "high"},
+        let fix = "Fix the manifest as the message says; tiercheck names the line and column.";
+        rule(RuleText {
+            id: ID,
+            short: "A manifest tiercheck could not read".into(),
+            full: "The artifact's manifest does not parse, or names what the policy does not know, so none of its requirements could be checked.".into(),
+            help: fix.into(),
+            help_markdown: fix.into(),
+            level: "error",
+            properties: bag(
+                &["tiercheck-requirement", "governance"],
+                json!({"precision": "high"}),
+            ),
         })
     });
     let anchor = a.manifest.clone().unwrap_or_else(|| a.path.clone());
-    let result = json!({
-        "ruleId": ID,
-        "ruleIndex": index,
-        "level": "error",
-        "message": {"text": error},
-        "locations": [line_location(&run.paths, &anchor, 1)],
-        "partialFingerprints": {
-            FINGERPRINT_KEY: tiercheck_scan::fingerprint(ID, &run.paths.uri(&anchor), "manifest"),
-        },
-        "properties": {"artifact": a.path},
-    });
+    let location = line_location(&run.paths, &anchor, 1);
+    let fingerprint = tiercheck_scan::fingerprint(ID, &run.paths.uri(&anchor), "manifest");
+    let result = typed_result(
+        ID,
+        index,
+        "error",
+        error.to_string(),
+        vec![location],
+        fingerprint,
+        json!({"artifact": a.path}),
+    );
     run.push(result);
 }
 
