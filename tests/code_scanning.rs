@@ -181,6 +181,7 @@ fn history_results_carry_their_commit_and_baselines_and_waivers_are_suppressed()
     let r = &results(&log)[0];
     assert_eq!(r["properties"]["commit"].as_str().unwrap().len(), 40, "{r}");
     assert_eq!(r["properties"]["presentAtHead"], true);
+    assert_eq!(r["properties"]["author"], "Jane");
 
     // A finding the baseline accepted stays, suppressed.
     let out = f

@@ -360,6 +360,14 @@ fn git_scan(
                 commit: i.commit.to_string(),
                 short: crate::git::short(i.commit),
                 present_at_head: i.present_at_head,
+                // The author's name (repository text: redacted like any other).
+                author: repo
+                    .raw()
+                    .find_commit(i.commit)
+                    .ok()
+                    .map(|c| String::from_utf8_lossy(c.author().name_bytes()).into_owned())
+                    .map(|n| ctx.scanner.redact_text(&n).into_owned())
+                    .unwrap_or_default(),
             })
         })
         .collect();

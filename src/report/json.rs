@@ -147,6 +147,7 @@ impl Report for Json {
                         let mut v = serde_json::to_value(f).unwrap_or_default();
                         if let (Some(Some(o)), Some(m)) = (g.origins.get(i), v.as_object_mut()) {
                             m.insert("commit".into(), o.commit.clone().into());
+                            m.insert("author".into(), o.author.clone().into());
                             m.insert("present_at_head".into(), o.present_at_head.into());
                         }
                         v

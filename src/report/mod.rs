@@ -98,6 +98,8 @@ pub struct Origin {
     pub short: String,
     /// Whether HEAD still holds the value at that path.
     pub present_at_head: bool,
+    /// The name of the commit's author.
+    pub author: String,
 }
 
 /// What `scan --staged` and `scan --history` add to a scan's results.

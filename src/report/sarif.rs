@@ -593,7 +593,11 @@ impl Report for Sarif {
         let origins: &[Option<Origin>] = scan.git.as_ref().map_or(&[], |g| g.origins.as_slice());
         for (i, f) in scan.report.findings.iter().enumerate() {
             let props = match origins.get(i).and_then(Option::as_ref) {
-                Some(o) => json!({"commit": o.commit, "presentAtHead": o.present_at_head}),
+                Some(o) => json!({
+                    "commit": o.commit,
+                    "author": o.author,
+                    "presentAtHead": o.present_at_head,
+                }),
                 None => json!({}),
             };
             run.finding(f, &scan.descriptions, props, None);
