@@ -123,6 +123,9 @@ pub struct RuleDef {
     /// One of [`VALIDATORS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<Sp<String>>,
+    /// Lines after the keyword's line a match may reach.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lines: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub near: Option<NearDef>,
     #[serde(default, skip_serializing_if = "AllowlistDef::is_empty")]
@@ -145,6 +148,7 @@ impl RuleDef {
             generic: self.generic,
             entropy: self.entropy,
             validate: self.validate.as_ref().map(|v| v.value.clone()),
+            lines: self.lines,
             near: self.near.as_ref().map(|n| Near {
                 rule: n.rule.value.clone(),
                 lines: n.lines,
@@ -152,6 +156,10 @@ impl RuleDef {
             allowlist: self.allowlist.to_engine(),
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Whether `s` is a kebab-case id.

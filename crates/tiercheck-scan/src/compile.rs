@@ -49,6 +49,8 @@ pub(crate) struct Compiled {
     pub(crate) entropy: Option<f64>,
     pub(crate) check: Option<Check>,
     pub(crate) near: Option<(usize, u32)>,
+    /// Lines after the keyword's line the window reaches.
+    pub(crate) lines: u32,
     /// A generic rule gives way to an overlapping finding of a specific one.
     pub(crate) generic: bool,
     /// Byte sets every match holds one of (see [`required_punctuation`]).
@@ -322,6 +324,13 @@ impl Scanner {
                     crate::rule::MAX_NEAR_LINES
                 )));
             }
+            if r.lines > crate::rule::MAX_NEAR_LINES {
+                return Err(CompileError(format!(
+                    "{owner} reaches {} lines, more than the {} a rule may reach",
+                    r.lines,
+                    crate::rule::MAX_NEAR_LINES
+                )));
+            }
             let near = match &r.near {
                 None => None,
                 Some(n) => Some((
@@ -341,6 +350,7 @@ impl Scanner {
                 entropy: r.entropy,
                 check,
                 near,
+                lines: r.lines,
                 generic: r.generic,
                 needs: required_punctuation(&hir),
                 digits: min_digits(&hir),

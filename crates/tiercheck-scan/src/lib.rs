@@ -27,6 +27,7 @@
 //!         generic: false,
 //!         entropy: Some(3.0),
 //!         validate: None,
+//!         lines: 0,
 //!         near: None,
 //!         allowlist: Default::default(),
 //!     }],

@@ -118,6 +118,11 @@ pub struct Rule {
     /// A named validator the value must pass (one of [`VALIDATORS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<String>,
+    /// How many lines after its keyword's line a match may reach, for values written on a
+    /// later line than their name (`name: API_TOKEN` then `value: …`); at most
+    /// [`MAX_NEAR_LINES`]. 0: the keyword's line only.
+    #[serde(default)]
+    pub lines: u32,
     /// Only report when a finding of another rule is near.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub near: Option<Near>,

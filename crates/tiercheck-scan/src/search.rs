@@ -67,7 +67,10 @@ impl Scanner {
                     {
                         continue;
                     }
-                    let extra = self.rules[i].near.map_or(0, |(_, lines)| lines);
+                    let extra = self.rules[i]
+                        .near
+                        .map_or(0, |(_, lines)| lines)
+                        .max(self.rules[i].lines);
                     let (ws, we) = window(text, start, end, extra);
                     covered[i] = we;
                     self.run_rule(i, text, ws, we, &mut cands);
