@@ -418,3 +418,24 @@ fn a_clean_scan_is_a_passing_junit_test_case() {
     );
     assert!(!xml.contains("<failure"));
 }
+
+#[test]
+fn placeholders_are_never_findings() {
+    let f = Fixture::repo();
+    let x = |n: usize| "x".repeat(n);
+    f.write(
+        "app.env",
+        format!(
+            "API_KEY={}\nTOKEN=<your-token-here>\nDB_PASSWORD=${{DB_PASSWORD}}\nGH_TOKEN={{{{ secrets.GH_TOKEN }}}}\n\
+             SECRET_KEY=abcdefghijklmnopqrstuvwxyz123456\nPASSWORD={}\nAPI_TOKEN=0123456789abcdef0123456789abcdef\n\
+             CLIENT_SECRET=your_client_secret_here\nSTRIPE_KEY=sk_live_{}\nGITHUB_TOKEN=ghp_{}\n\
+             token: \"EXAMPLE_TOKEN_1234567890abcdef\"\npassword = \"********\"\nsecret: ENC[AES256_GCM,data:abc]\n",
+            x(28),
+            "a".repeat(16),
+            "X".repeat(24),
+            x(36)
+        ),
+    );
+    let out = f.cmd().args(["scan", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
