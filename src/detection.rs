@@ -215,6 +215,12 @@ pub struct ToolDef {
     /// Files whose content reveals the tool.
     #[serde(default)]
     pub contains: Vec<ContainsDef>,
+    /// For a tool enabled through another's configuration (Bandit's rules in Ruff, gosec in
+    /// golangci-lint): regexes one of which a CI command or a pre-commit hook id must match,
+    /// or `files` and `contains` do not count: a configured tool that nothing runs is not
+    /// claimed.
+    #[serde(default)]
+    pub runs_with: Vec<Sp<String>>,
     #[serde(skip)]
     pub origin: usize,
 }

@@ -259,7 +259,7 @@ fn node_monorepo_with_gitlab_ci_renovate_and_eslint_security() {
     write(
         root,
         "package.json",
-        "{\n  \"name\": \"shop\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"],\n  \"scripts\": {\"test\": \"vitest run\"},\n  \"devDependencies\": {\"vitest\": \"^2.1.0\", \"eslint-plugin-security\": \"^3.0.1\"},\n  \"renovate\": {\"extends\": [\"config:recommended\"]}\n}\n",
+        "{\n  \"name\": \"shop\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"],\n  \"scripts\": {\"test\": \"vitest run\", \"lint\": \"eslint .\"},\n  \"devDependencies\": {\"vitest\": \"^2.1.0\", \"eslint-plugin-security\": \"^3.0.1\"},\n  \"renovate\": {\"extends\": [\"config:recommended\"]}\n}\n",
     );
     write(
         root,
@@ -285,7 +285,7 @@ fn node_monorepo_with_gitlab_ci_renovate_and_eslint_security() {
     write(
         root,
         ".gitlab-ci.yml",
-        "include:\n  - template: Jobs/SAST.gitlab-ci.yml\n  - template: Jobs/Secret-Detection.gitlab-ci.yml\nstages: [test]\n.node: &node\n  image: node:22\n  before_script:\n    - corepack enable\n    - yarn install --frozen-lockfile\nunit:\n  <<: *node\n  stage: test\n  script:\n    - yarn test --coverage\n",
+        "include:\n  - template: Jobs/SAST.gitlab-ci.yml\n  - template: Jobs/Secret-Detection.gitlab-ci.yml\nstages: [test]\n.node: &node\n  image: node:22\n  before_script:\n    - corepack enable\n    - yarn install --frozen-lockfile\nunit:\n  <<: *node\n  stage: test\n  script:\n    - yarn lint\n    - yarn test --coverage\n",
     );
     let (v, _) = verify(root);
     let ev = evidence(&v);
@@ -309,7 +309,7 @@ fn node_monorepo_with_gitlab_ci_renovate_and_eslint_security() {
         one(&ev, "eslint-security").path.as_deref(),
         Some("eslint.config.mjs")
     );
-    assert_eq!(one(&ev, "ci-tests").line, Some(14));
+    assert_eq!(one(&ev, "ci-tests").line, Some(15));
     assert_eq!(status(&v, "dependency-scanning"), "pass");
 }
 

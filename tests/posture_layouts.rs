@@ -83,6 +83,15 @@ fn ruff_with_bandit_rules_is_sast_and_plain_ruff_is_not() {
         "pyproject.toml",
         "[project]\nname = \"svc\"\nversion = \"1.0\"\n\n[tool.ruff.lint]\nselect = [\"E\", \"F\", \"S\", \"B\"]\n",
     );
+    // Configured, but nothing runs Ruff: not claimed.
+    let ev = evidence(&f, "sast-secret-detection");
+    assert!(!ev.iter().any(|(s, _)| s == "ruff-bandit"), "{ev:?}");
+    assert!(ev.iter().any(|(s, _)| s == "sast-missing"), "{ev:?}");
+    // Run by pre-commit: claimed.
+    f.write(
+        ".pre-commit-config.yaml",
+        "repos:\n  - repo: https://github.com/astral-sh/ruff-pre-commit\n    rev: v0.8.0\n    hooks:\n      - id: ruff\n",
+    );
     let ev = evidence(&f, "sast-secret-detection");
     assert!(has(&ev, "ruff-bandit", "pyproject.toml"), "{ev:?}");
     assert!(!ev.iter().any(|(s, _)| s == "sast-missing"), "{ev:?}");
@@ -112,6 +121,10 @@ fn golangci_lint_enabling_gosec_is_sast() {
     );
     let ev = evidence(&f, "sast-secret-detection");
     assert!(has(&ev, "gosec", ".golangci.yml"), "{ev:?}");
+    // The same configuration with nothing running golangci-lint claims no gosec.
+    std::fs::remove_file(f.path().join(".github/workflows/lint.yml")).unwrap();
+    let ev = evidence(&f, "sast-secret-detection");
+    assert!(!ev.iter().any(|(s, _)| s == "gosec"), "{ev:?}");
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub(super) fn validate(v: &mut Validator<'_>, p: &Policy) {
     }
     for t in &p.tools {
         let owner = format!("tool `{}`", t.id.value);
-        for r in &t.commands {
+        for r in t.commands.iter().chain(&t.runs_with) {
             v.regex(t.origin, r, &owner);
         }
         for g in &t.files {

@@ -101,12 +101,43 @@ pub fn detect(ctx: &Ctx<'_>, check: &str, wanted: impl Fn(&ToolDef) -> bool) -> 
                 }
             }
         }
+        // A tool its configuration enables counts only where something runs it.
+        let runner: Option<String> = if tool.runs_with.is_empty() {
+            Some(String::new())
+        } else {
+            let res: Vec<Regex> = tool
+                .runs_with
+                .iter()
+                .filter_map(|r| Regex::new(&r.value).ok())
+                .collect();
+            ci.items().find_map(|(file, item)| {
+                let m = res.iter().find_map(|re| re.find(&item.text))?;
+                let at = item.line.map_or_else(String::new, |l| format!(":{l}"));
+                let how = if item.kind == ItemKind::Hook || file.format == CiFormat::PreCommit {
+                    "a pre-commit hook"
+                } else {
+                    "CI"
+                };
+                Some(format!(
+                    ", which {how} runs (`{}`, {}{at})",
+                    super::quote_command(m.as_str()),
+                    file.path
+                ))
+            })
+        };
+        let Some(runner) = runner else {
+            continue;
+        };
         if !tool.files.is_empty()
             && let Ok(set) = crate::checks::file_exists::glob_set(&tool.files, false)
         {
             let depth = tool.files.iter().map(super::glob_depth).max().unwrap_or(1);
             for f in matching_files(ctx, &set, depth) {
-                push(&f.shown, None, format!("is configured ({})", f.shown));
+                push(
+                    &f.shown,
+                    None,
+                    format!("is configured ({}){runner}", f.shown),
+                );
             }
         }
         for c in &tool.contains {
@@ -123,7 +154,7 @@ pub fn detect(ctx: &Ctx<'_>, check: &str, wanted: impl Fn(&ToolDef) -> bool) -> 
                     push(
                         &f.shown,
                         Some(line_of(&text, m.start())),
-                        format!("is configured in {}", f.shown),
+                        format!("is configured in {}{runner}", f.shown),
                     );
                 }
             }
