@@ -439,3 +439,78 @@ fn placeholders_are_never_findings() {
     let out = f.cmd().args(["scan", "."]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_kubernetes_secret_is_scanned_decoded_and_reported_where_it_is_encoded() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let f = Fixture::repo();
+    let password = ["Zq8-Xw2!", "Lm4Np6Rt"].concat();
+    f.write(
+        "k8s/secret.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n  GITHUB_TOKEN: {}\n  DB_PASSWORD: {}\n  LOG_LEVEL: {}\n",
+            b64(&token()),
+            b64(&password),
+            b64("debug")
+        ),
+    );
+    // The same values in a ConfigMap are not decoded.
+    f.write(
+        "k8s/config.yaml",
+        format!(
+            "kind: ConfigMap\ndata:\n  GITHUB_TOKEN: {}\n",
+            b64(&token())
+        ),
+    );
+    let out = f
+        .cmd()
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = common::json(&out.stdout);
+    let found: Vec<(String, String, u64, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["path"].as_str().unwrap().to_string(),
+                x["rule_id"].as_str().unwrap().to_string(),
+                x["line"].as_u64().unwrap(),
+                x["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("k8s/secret.yaml".into(), "github-pat-classic".into(), 7, 17)),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(p, _, l, c)| p == "k8s/secret.yaml" && *l == 8 && *c == 16),
+        "the password: {found:?}"
+    );
+    // One finding per value: the decoded token's, not also the encoded form's.
+    assert_eq!(
+        found
+            .iter()
+            .filter(|(p, _, l, _)| p == "k8s/secret.yaml" && *l == 7)
+            .count(),
+        1,
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(p, r, ..)| p == "k8s/config.yaml" && r == "github-pat-classic"),
+        "a ConfigMap is not decoded: {found:?}"
+    );
+    assert!(
+        !found.iter().any(|(_, _, l, _)| *l == 9),
+        "debug is not a secret"
+    );
+    let all = text(&out.stdout);
+    assert!(!all.contains(&password) && !all.contains(&token()));
+}

@@ -50,6 +50,7 @@ pub mod baseline;
 mod compile;
 mod content;
 mod decide;
+mod decoded;
 mod finding;
 mod prefilter;
 pub mod read;

@@ -26,10 +26,42 @@ impl Scanner {
         opts: &ScanOptions,
         hits: &mut Hits,
     ) -> Vec<Finding> {
-        self.scan_text_spans(rel_path, text, opts, hits)
+        let mut found: Vec<Finding> = self
+            .scan_text_spans(rel_path, text, opts, hits)
             .into_iter()
             .map(|(_, f)| f)
-            .collect()
+            .collect();
+        // A Kubernetes Secret's `data:` is base64: each value is scanned decoded, as the
+        // line `KEY=value`, and reported at the encoded value.
+        let encoded = crate::decoded::k8s_secret_data(text);
+        if !encoded.is_empty() {
+            let mut decoded: Vec<Finding> = Vec::new();
+            for e in encoded {
+                let Some(plain) = crate::decoded::decode(e.value) else {
+                    continue;
+                };
+                let line = format!("{}={}\n", e.key, plain);
+                for (_, mut f) in self.scan_text_spans(rel_path, &line, opts, hits) {
+                    if f.line != 1 {
+                        continue;
+                    }
+                    f.line = e.line;
+                    f.column = e.column;
+                    f.end_line = e.line;
+                    f.end_column = e.column + e.value.chars().count() as u64;
+                    decoded.push(f);
+                }
+            }
+            // What the decoded value shows replaces what its encoded form looked like (a
+            // generic rule's "high-entropy value"): one value, one finding per rule.
+            let at: std::collections::HashSet<(u64, u64)> =
+                decoded.iter().map(|f| (f.line, f.column)).collect();
+            found.retain(|f| !at.contains(&(f.line, f.column)));
+            found.extend(decoded);
+            crate::sort_findings(&mut found);
+            found.dedup_by(|a, b| (a.line, a.column, &a.rule_id) == (b.line, b.column, &b.rule_id));
+        }
+        found
     }
 
     /// [`Scanner::scan_text`], with the byte span of each finding's value.
