@@ -15,6 +15,8 @@ pub(crate) struct Encoded<'t> {
     pub value: &'t str,
     pub line: u64,
     pub column: u64,
+    /// Byte offset of the value in the text.
+    pub offset: usize,
 }
 
 /// Whether the text declares a Kubernetes `Secret` object.
@@ -38,7 +40,11 @@ pub(crate) fn k8s_secret_data(text: &str) -> Vec<Encoded<'_>> {
     let mut out = Vec::new();
     // The indentation of the `data:` line whose block we are in.
     let mut block: Option<usize> = None;
-    for (i, line) in text.lines().enumerate() {
+    let mut line_start = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let start = line_start;
+        line_start += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
         let indent = line.len() - line.trim_start().len();
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
@@ -63,6 +69,7 @@ pub(crate) fn k8s_secret_data(text: &str) -> Vec<Encoded<'_>> {
                         value: v,
                         line: i as u64 + 1,
                         column,
+                        offset: start + at,
                     });
                 }
                 continue;

@@ -26,46 +26,61 @@ impl Scanner {
         opts: &ScanOptions,
         hits: &mut Hits,
     ) -> Vec<Finding> {
-        let mut found: Vec<Finding> = self
-            .scan_text_spans(rel_path, text, opts, hits)
+        self.scan_text_spans(rel_path, text, opts, hits)
             .into_iter()
             .map(|(_, f)| f)
-            .collect();
-        // A Kubernetes Secret's `data:` is base64: each value is scanned decoded, as the
-        // line `KEY=value`, and reported at the encoded value.
+            .collect()
+    }
+
+    /// [`Scanner::scan_text`], with the byte span of each finding's value: the values as
+    /// written, and the values a Kubernetes Secret's `data:` holds in base64, each scanned
+    /// decoded as the line `KEY=value` and reported (and spanned) at the encoded value.
+    pub(crate) fn scan_text_spans(
+        &self,
+        rel_path: &str,
+        text: &str,
+        opts: &ScanOptions,
+        hits: &mut Hits,
+    ) -> Vec<(std::ops::Range<usize>, Finding)> {
+        let mut found = self.scan_plain_spans(rel_path, text, opts, hits);
         let encoded = crate::decoded::k8s_secret_data(text);
-        if !encoded.is_empty() {
-            let mut decoded: Vec<Finding> = Vec::new();
-            for e in encoded {
-                let Some(plain) = crate::decoded::decode(e.value) else {
-                    continue;
-                };
-                let line = format!("{}={}\n", e.key, plain);
-                for (_, mut f) in self.scan_text_spans(rel_path, &line, opts, hits) {
-                    if f.line != 1 {
-                        continue;
-                    }
-                    f.line = e.line;
-                    f.column = e.column;
-                    f.end_line = e.line;
-                    f.end_column = e.column + e.value.chars().count() as u64;
-                    decoded.push(f);
-                }
-            }
-            // What the decoded value shows replaces what its encoded form looked like (a
-            // generic rule's "high-entropy value"): one value, one finding per rule.
-            let at: std::collections::HashSet<(u64, u64)> =
-                decoded.iter().map(|f| (f.line, f.column)).collect();
-            found.retain(|f| !at.contains(&(f.line, f.column)));
-            found.extend(decoded);
-            crate::sort_findings(&mut found);
-            found.dedup_by(|a, b| (a.line, a.column, &a.rule_id) == (b.line, b.column, &b.rule_id));
+        if encoded.is_empty() {
+            return found;
         }
+        let mut decoded: Vec<(std::ops::Range<usize>, Finding)> = Vec::new();
+        for e in encoded {
+            let Some(plain) = crate::decoded::decode(e.value) else {
+                continue;
+            };
+            let line = format!("{}={}\n", e.key, plain);
+            for (_, mut f) in self.scan_plain_spans(rel_path, &line, opts, hits) {
+                if f.line != 1 {
+                    continue;
+                }
+                f.line = e.line;
+                f.column = e.column;
+                f.end_line = e.line;
+                f.end_column = e.column + e.value.chars().count() as u64;
+                decoded.push((e.offset..e.offset + e.value.len(), f));
+            }
+        }
+        // What the decoded value shows replaces what its encoded form looked like (a
+        // generic rule's "high-entropy value"): one value, one finding per rule.
+        let at: std::collections::HashSet<(u64, u64)> =
+            decoded.iter().map(|(_, f)| (f.line, f.column)).collect();
+        found.retain(|(_, f)| !at.contains(&(f.line, f.column)));
+        found.extend(decoded);
+        found.sort_by(|(_, a), (_, b)| {
+            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        });
+        found.dedup_by(|(_, a), (_, b)| {
+            (a.line, a.column, &a.rule_id) == (b.line, b.column, &b.rule_id)
+        });
         found
     }
 
-    /// [`Scanner::scan_text`], with the byte span of each finding's value.
-    pub(crate) fn scan_text_spans(
+    /// The findings of the text as written, with the byte span of each value.
+    fn scan_plain_spans(
         &self,
         rel_path: &str,
         text: &str,
