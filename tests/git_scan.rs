@@ -474,3 +474,98 @@ fn a_bare_mirror_clone_is_scanned_like_a_checkout() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("bare repository has no index"), "{stderr}");
 }
+
+/// A history scan reads each version of a file where it changed since the previous one (the
+/// previous version was scanned in its own right): what the change brings is found at the
+/// commit that brought it, a pair whose halves arrive in two commits is found when the
+/// second arrives, and a scan whose range starts after a file's previous version scans
+/// that file whole.
+#[test]
+fn each_version_is_scanned_where_it_changed() {
+    let r = Repo::new();
+    let filler = |i: usize| format!("setting_{i} = value {i}\n");
+    let file = |lines: &[(usize, String)]| -> String {
+        (1..=120)
+            .map(|i| {
+                lines
+                    .iter()
+                    .find(|(n, _)| *n == i)
+                    .map_or_else(|| filler(i), |(_, l)| format!("{l}\n"))
+            })
+            .collect()
+    };
+    // An AWS-shaped key id and a 40-character secret, built at run time.
+    let b32 = |seed: usize, n: usize| -> String {
+        let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        (0..n)
+            .map(|i| abc[(i * 11 + seed * 7) % 32] as char)
+            .collect()
+    };
+    let b64 = |n: usize| -> String {
+        let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        (0..n).map(|i| abc[(i * 29 + 5) % 64] as char).collect()
+    };
+    let key_id = format!("aws_access_key_id = AK{}{}", "IA", b32(3, 16));
+    let t1 = format!("first = {}", token(1));
+    r.write("app.cfg", &file(&[(10, t1.clone()), (60, key_id.clone())]));
+    let c1 = r.commit("one secret and a key id");
+    let t2 = format!("second = {}", token(2));
+    r.write(
+        "app.cfg",
+        &file(&[
+            (10, t1.clone()),
+            (60, key_id.clone()),
+            (63, format!("aws_other = {}", b64(40))),
+            (118, t2),
+        ]),
+    );
+    let c2 = r.commit("a far line, and the secret three lines below its id");
+    let t3 = format!("first = {}", token(3));
+    r.write(
+        "app.cfg",
+        &file(&[
+            (10, t3),
+            (60, key_id.clone()),
+            (63, format!("aws_other = {}", b64(40))),
+            (118, format!("second = {}", token(2))),
+        ]),
+    );
+    let c3 = r.commit("rotate the first");
+    let (code, v, _) = r.scan(&["--history"]);
+    assert_eq!(code, 1, "{v}");
+    let mut got: Vec<(u64, String, String, bool)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["commit"].as_str().unwrap().to_string(),
+                f["present_at_head"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = vec![
+        (10, "test-token".to_string(), c1.clone(), false),
+        (10, "test-token".to_string(), c3.clone(), true),
+        (60, "aws-access-key-id".to_string(), c1.clone(), true),
+        (
+            63,
+            "aws-secret-access-key-near-id".to_string(),
+            c2.clone(),
+            true,
+        ),
+        (118, "test-token".to_string(), c2.clone(), true),
+    ];
+    want.sort();
+    assert_eq!(got, want, "{v}");
+    // From c2 on, the file's previous version lies outside the range: scanned whole, it
+    // shows every value it holds, attributed to the first commit of the range.
+    let (_, v, _) = r.scan(&["--history", "--since", &c2]);
+    let lines: Vec<u64> = findings(&v)
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [10, 60, 63, 118], "{v}");
+    assert!(findings(&v).iter().all(|f| f["commit"] == c3.as_str()));
+}

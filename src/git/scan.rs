@@ -3,13 +3,21 @@
 //!
 //! Both read objects through libgit2. The staged scan compares the index with HEAD's tree
 //! by object id (a tree-to-index diff without content), so unchanged files are never read.
-//! The history scan walks the commits oldest first (topological order), compares each
+//! The history scan walks the commits oldest first (topological order) and compares each
 //! commit's tree with its first parent's by object id (descending only into subtrees that
-//! differ) to learn which (path, blob) pairs it introduced, then reads and scans each distinct blob once, in parallel, and maps every
-//! finding back to the earliest commit that introduced it (findings are deduplicated by
-//! fingerprint: rule, path and value hash).
+//! differ) to learn which (path, blob) pairs it introduced and which blob each path held
+//! before. Each distinct blob is then read once, in parallel, versions of one file in a row
+//! (git stores them as deltas of one another). A version whose previous version at the same
+//! path is part of the scan is searched only where it changed (the engine's
+//! `Scanner::scan_change`: the lines between the first and last difference, with the reach
+//! of multi-line rules around them); the lines it kept were searched in the version that
+//! brought them. Any other version is scanned whole, and so is a changed version in which
+//! the change holds a finding (so that its fingerprints are those of the whole file).
+//! Every finding is mapped back to the earliest commit that introduced it (findings are
+//! deduplicated by fingerprint), and HEAD's blob at each path with a finding is scanned
+//! whole to tell whether HEAD still holds it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use git2::{Delta, DiffOptions, FileMode, ObjectType, Oid, Repository, Sort};
 use rayon::prelude::*;
@@ -200,7 +208,7 @@ pub fn staged_matching(
         .into_iter()
         .map(|(p, id)| (id, vec![(p, 0)]))
         .collect();
-    let results = scan_blobs(raw, &jobs, limit, scanner, opts);
+    let results = scan_blobs(raw, &jobs, &HashMap::new(), limit, scanner, opts);
     for r in results {
         out.absorb_counts(&r);
         for (_, f) in r.findings {
@@ -227,6 +235,10 @@ pub fn history(
     // read about twice (as a commit's tree, then as its child's parent tree), so the cache
     // buys no speed here and costs 60 MB on a 10 000-commit history (measured).
     git2::opts::enable_caching(false);
+    // libgit2 re-hashes every object it inflates (SHA-1 with collision detection) to check
+    // it against its id: a fifth of a history scan's CPU (measured). zlib's own checksum
+    // still catches a damaged object; git's `log -p` does not re-hash either.
+    git2::opts::strict_hash_verification(false);
     let mut out = GitScan::default();
     if repo.is_shallow() {
         out.notes.push(
@@ -270,8 +282,9 @@ pub fn history(
         let c = peel_commit(raw, s)?;
         walk.hide(c).map_err(msg)?;
     }
-    // (path, blob) -> index of the first commit that introduced it.
-    let mut first: HashMap<(String, Oid), usize> = HashMap::new();
+    // (path, blob) -> index of the first commit that introduced it, and the blob the path
+    // held in that commit's first parent.
+    let mut first: HashMap<(String, Oid), (usize, Option<Oid>)> = HashMap::new();
     let mut commits: Vec<Oid> = Vec::new();
     let mut submodules: HashSet<String> = HashSet::new();
     for id in walk {
@@ -294,23 +307,37 @@ pub fn history(
         out.nothing = Some("no commits in the range: nothing to scan".into());
         return Ok(out);
     }
-    // Group by blob so each distinct blob is read once.
+    // Group by blob so each distinct blob is read once. A version whose previous version
+    // at the same path is scanned too is scanned only where it changed (that version's scan
+    // covers the rest); any other is scanned whole.
     let mut by_blob: HashMap<Oid, Vec<(String, usize)>> = HashMap::new();
-    for ((path, blob), idx) in first {
-        by_blob.entry(blob).or_default().push((path, idx));
+    let mut previous: HashMap<(String, Oid), Oid> = HashMap::new();
+    for ((path, blob), (idx, old)) in &first {
+        by_blob.entry(*blob).or_default().push((path.clone(), *idx));
+        if let Some(old) = old
+            && first.contains_key(&(path.clone(), *old))
+        {
+            previous.insert((path.clone(), *blob), *old);
+        }
     }
+    drop(first);
     let mut jobs: Vec<(Oid, Vec<(String, usize)>)> = by_blob.into_iter().collect();
-    jobs.sort_by_key(|(id, _)| *id);
-    let results = scan_blobs(raw, &jobs, limit, scanner, opts);
-    // fingerprint -> (first commit index, finding); (path, blob) -> fingerprints found there.
+    // Versions of one file, in the order commits introduced them: git stores them as deltas
+    // of one another, so reading them in a row reuses the delta bases just inflated.
+    for (_, paths) in &mut jobs {
+        paths.sort();
+    }
+    jobs.sort_by(|(a, pa), (b, pb)| {
+        let key = |p: &Vec<(String, usize)>| p.first().map(|(path, i)| (path.clone(), *i));
+        key(pa).cmp(&key(pb)).then(a.cmp(b))
+    });
+    let results = scan_blobs(raw, &jobs, &previous, limit, scanner, opts);
+    // fingerprint -> (first commit index, finding).
     let mut best: BTreeMap<String, (usize, Finding, String)> = BTreeMap::new();
-    let mut held: HashMap<(String, Oid), HashSet<String>> = HashMap::new();
     for r in results {
         out.absorb_counts(&r);
         for ((path, idx), found) in r.findings {
-            let set = held.entry((path.clone(), r.blob)).or_default();
             for f in found {
-                set.insert(f.fingerprint.clone());
                 match best.get(&f.fingerprint) {
                     Some((i, _, _)) if *i <= idx => {}
                     _ => {
@@ -320,32 +347,34 @@ pub fn history(
             }
         }
     }
-    // Still present at HEAD: HEAD's blob at that path holds the same fingerprint.
+    // Still present at HEAD: HEAD's blob at that path, scanned whole, holds the same
+    // fingerprint (a version scanned only where it changed does not tell).
     let head_tree = repo.head()?.and_then(|c| c.tree().ok());
-    let mut at_head: HashMap<String, Option<HashSet<String>>> = HashMap::new();
+    let mut head_jobs: HashMap<Oid, Vec<(String, usize)>> = HashMap::new();
+    let paths: BTreeSet<&String> = best.values().map(|(_, _, p)| p).collect();
+    for path in paths {
+        let Some(entry) = head_tree
+            .as_ref()
+            .and_then(|t| t.get_path(std::path::Path::new(path)).ok())
+        else {
+            continue;
+        };
+        if entry.kind() == Some(ObjectType::Blob) {
+            head_jobs
+                .entry(entry.id())
+                .or_default()
+                .push((path.clone(), 0));
+        }
+    }
+    let head_jobs: Vec<(Oid, Vec<(String, usize)>)> = head_jobs.into_iter().collect();
+    let mut at_head: HashSet<(String, String)> = HashSet::new();
+    for r in scan_blobs(raw, &head_jobs, &HashMap::new(), limit, scanner, opts) {
+        for ((path, _), found) in r.findings {
+            at_head.extend(found.into_iter().map(|f| (path.clone(), f.fingerprint)));
+        }
+    }
     for (fp, (idx, f, path)) in best {
-        let set = at_head.entry(path.clone()).or_insert_with(|| {
-            let tree = head_tree.as_ref()?;
-            let entry = tree.get_path(std::path::Path::new(&path)).ok()?;
-            if entry.kind() != Some(ObjectType::Blob) {
-                return None;
-            }
-            let blob = entry.id();
-            if let Some(s) = held.get(&(path.clone(), blob)) {
-                return Some(s.clone());
-            }
-            // HEAD lies outside the walked range: scan its blob at that path.
-            let job = vec![(blob, vec![(path.clone(), 0)])];
-            let r = scan_blobs(raw, &job, limit, scanner, opts);
-            Some(
-                r.into_iter()
-                    .flat_map(|r| r.findings)
-                    .flat_map(|(_, f)| f)
-                    .map(|f| f.fingerprint)
-                    .collect(),
-            )
-        });
-        let present_at_head = set.as_ref().is_some_and(|s| s.contains(&fp));
+        let present_at_head = at_head.contains(&(path, fp));
         out.findings.push(GitFinding {
             finding: f,
             introduced: Some(Introduced {
@@ -371,7 +400,7 @@ fn introduced_by(
     id: Oid,
     limit: &Limit,
     idx: usize,
-    first: &mut HashMap<(String, Oid), usize>,
+    first: &mut HashMap<(String, Oid), (usize, Option<Oid>)>,
     submodules: &mut HashSet<String>,
 ) -> Result<(), String> {
     let commit = raw.find_commit(id).map_err(msg)?;
@@ -386,17 +415,18 @@ fn introduced_by(
         ),
         Err(_) => None,
     };
-    let mut seen = |path: String, id: Oid, mode: i32| {
+    let mut seen = |path: String, id: Oid, mode: i32, old: Option<Oid>| {
         if mode == 0o160000 {
             submodules.insert(path);
         } else if mode == 0o100644 || mode == 0o100755 {
-            first.entry((path, id)).or_insert(idx);
+            first.entry((path, id)).or_insert((idx, old));
         }
     };
     compare_trees(raw, parent_tree.as_ref(), &tree, "", limit, &mut seen)
 }
 
 /// Calls `seen` for every entry of `new` that `old` lacks (by name, object id and mode),
+/// with the blob `old` held under that name, if any,
 /// descending only into subtrees whose ids differ and that can hold paths of `limit` —
 /// cheaper than a libgit2 diff, which expands unchanged subtrees.
 fn compare_trees(
@@ -405,7 +435,7 @@ fn compare_trees(
     new: &git2::Tree<'_>,
     base: &str,
     limit: &Limit,
-    seen: &mut dyn FnMut(String, Oid, i32),
+    seen: &mut dyn FnMut(String, Oid, i32, Option<Oid>),
 ) -> Result<(), String> {
     for e in new.iter() {
         let name = tiercheck_scan::display_bytes(e.name_bytes());
@@ -434,7 +464,10 @@ fn compare_trees(
                 .and_then(|b| raw.find_tree(b.id()).ok());
             compare_trees(raw, old_sub.as_ref(), &sub, &path, limit, seen)?;
         } else if limit.contains(&path) {
-            seen(path, e.id(), e.filemode_raw());
+            let old_blob = before
+                .filter(|b| b.kind() == Some(ObjectType::Blob))
+                .map(|b| b.id());
+            seen(path, e.id(), e.filemode_raw(), old_blob);
         }
     }
     Ok(())
@@ -454,7 +487,6 @@ fn note_submodules(out: &mut GitScan, mut subs: Vec<String>) {
 
 /// What scanning one blob gave.
 struct BlobResult {
-    blob: Oid,
     /// Per (path, first commit index): the findings under that path.
     findings: Vec<((String, usize), Vec<Finding>)>,
     bytes: u64,
@@ -490,21 +522,29 @@ impl GitScan {
     }
 }
 
+/// What a worker thread keeps from one blob to the next: its repository handle, the
+/// engine's scratch space, and the last blob it read (usually the previous version of the
+/// next one, as jobs come sorted by path and commit).
+struct Worker {
+    repo: Result<Repository, git2::Error>,
+    scratch: Scratch,
+    last: Option<(Oid, Vec<u8>)>,
+}
+
 /// Reads each blob once (one repository handle per worker thread) and scans it under each
-/// of its paths (path allowlists and fingerprints depend on the path).
+/// of its paths (path allowlists and fingerprints depend on the path). Where `previous`
+/// names the version a path held before, only what changed since is scanned.
 fn scan_blobs(
     raw: &Repository,
     jobs: &[(Oid, Vec<(String, usize)>)],
+    previous: &HashMap<(String, Oid), Oid>,
     limit: &Limit,
     scanner: &Scanner,
     opts: &ScanOptions,
 ) -> Vec<BlobResult> {
     let git_dir = raw.path().to_path_buf();
-    let one = |repo: &Result<Repository, git2::Error>,
-               scratch: &mut Scratch,
-               (blob, paths): &(Oid, Vec<(String, usize)>)| {
+    let one = |w: &mut Worker, (blob, paths): &(Oid, Vec<(String, usize)>)| {
         let mut r = BlobResult {
-            blob: *blob,
             findings: Vec::new(),
             bytes: 0,
             binary: false,
@@ -512,7 +552,7 @@ fn scan_blobs(
             error: None,
         };
         let where_ = paths.first().map(|(p, _)| p.clone()).unwrap_or_default();
-        let repo = match repo {
+        let repo = match &w.repo {
             Ok(repo) => repo,
             Err(e) => {
                 r.error = Some((
@@ -552,13 +592,40 @@ fn scan_blobs(
         }
         // Each path of the blob goes through the engine as a file of the tree does (path
         // allowlists and fingerprints depend on the path).
+        let mut before: Option<(Oid, Vec<u8>)> = None;
         for (path, idx) in paths {
             let rel = limit.relative(path);
             if scanner.path_allowed(rel) {
                 r.findings.push(((path.clone(), *idx), Vec::new()));
                 continue;
             }
-            match scanner.scan_content(rel, &data, opts, scratch) {
+            let old = previous.get(&(path.clone(), *blob)).and_then(|&old| {
+                if let Some((id, d)) = w.last.as_ref().filter(|(id, _)| *id == old) {
+                    return Some((*id, d.as_slice()));
+                }
+                if before.as_ref().is_none_or(|(id, _)| *id != old) {
+                    before = repo
+                        .odb()
+                        .and_then(|odb| odb.read(old).map(|o| o.data().to_vec()))
+                        .ok()
+                        .map(|d| (old, d));
+                }
+                before.as_ref().map(|(id, d)| (*id, d.as_slice()))
+            });
+            let content = match old {
+                // Only what changed since the previous version (which was scanned in its
+                // own right). When that finds something, the version is scanned whole after
+                // all (a rare case): a finding's fingerprint counts the findings of the same
+                // rule and context above it, which may lie outside the change.
+                Some((_, old)) if !is_binary(old) => {
+                    match scanner.scan_change(rel, old, &data, opts, &mut w.scratch) {
+                        Content::Scanned(found) if found.is_empty() => Content::Scanned(found),
+                        _ => scanner.scan_content(rel, &data, opts, &mut w.scratch),
+                    }
+                }
+                _ => scanner.scan_content(rel, &data, opts, &mut w.scratch),
+            };
+            match content {
                 Content::Binary => {
                     r.binary = true;
                     r.findings.clear();
@@ -568,17 +635,17 @@ fn scan_blobs(
             }
         }
         r.bytes = data.len() as u64;
+        w.last = Some((*blob, data));
         r
     };
+    let worker = || Worker {
+        repo: Repository::open(&git_dir),
+        scratch: Scratch::default(),
+        last: None,
+    };
     if jobs.len() == 1 {
-        let repo = Repository::open(&git_dir);
-        let mut scratch = Scratch::default();
-        return jobs.iter().map(|j| one(&repo, &mut scratch, j)).collect();
+        let mut w = worker();
+        return jobs.iter().map(|j| one(&mut w, j)).collect();
     }
-    jobs.par_iter()
-        .map_init(
-            || (Repository::open(&git_dir), Scratch::default()),
-            |(repo, scratch), j| one(repo, scratch, j),
-        )
-        .collect()
+    jobs.par_iter().map_init(worker, one).collect()
 }

@@ -2,6 +2,8 @@
 //! every source of content goes through, so the tree scan and the history scan decide
 //! binary and text the same way.
 
+use std::ops::Range;
+
 use crate::Finding;
 use crate::compile::Scanner;
 use crate::prefilter::Hits;
@@ -77,6 +79,46 @@ impl Scanner {
         }
         let text = utf8_lossy(bytes);
         Content::Scanned(self.scan_text(path, &text, opts, &mut scratch.hits))
+    }
+
+    /// Scans `after`, a new version of content whose previous version was `before` (a file's
+    /// blob and its parent commit's blob at the same path), only where it changed: the lines
+    /// between the first and the last that differ, widened by [`Scanner::context_lines`] on
+    /// each side so that a rule reaching over several lines (a `near` pair, a private key's
+    /// first line) still sees a change next to it. Findings there are reported exactly as a
+    /// scan of the whole of `after` reports them (windows, lines, columns and fingerprints
+    /// see the whole text); findings on the lines kept from `before` are not reported again.
+    pub fn scan_change(
+        &self,
+        path: &str,
+        before: &[u8],
+        after: &[u8],
+        opts: &ScanOptions,
+        scratch: &mut Scratch,
+    ) -> Content {
+        if is_binary(after) {
+            return Content::Binary;
+        }
+        let text = utf8_lossy(after);
+        let old = utf8_lossy(before);
+        let region = changed_region(old.as_bytes(), text.as_bytes(), self.context_lines());
+        Content::Scanned(
+            self.scan_text_within(path, &text, opts, &mut scratch.hits, region)
+                .into_iter()
+                .map(|(_, f)| f)
+                .collect(),
+        )
+    }
+
+    /// How many lines around a change [`Scanner::scan_change`] also searches: the widest
+    /// reach of any rule (a `near` rule's distance, a rule's `lines`), plus one.
+    pub fn context_lines(&self) -> usize {
+        self.rules
+            .iter()
+            .map(|r| r.near.map_or(0, |(_, l)| l).max(r.lines) as usize)
+            .max()
+            .unwrap_or(0)
+            + 1
     }
 
     /// Scans text that is known not to be binary, with the global path allowlist applied:
@@ -173,6 +215,51 @@ impl Scanner {
 /// `text` with each terminal escape sequence (ESC, then a CSI's `[`, parameters and final
 /// byte, or one other character) turned into spaces of the same length, so that byte
 /// offsets in the result are offsets in `text`. Only ASCII bytes are replaced.
+/// The byte range of `after` that differs from `before`, in whole lines, widened by
+/// `context` lines on each side: the common prefix and suffix (whole lines of each) are
+/// left out. Identical texts give an empty range.
+pub(crate) fn changed_region(before: &[u8], after: &[u8], context: usize) -> Range<usize> {
+    let limit = before.len().min(after.len());
+    let mut p = before
+        .iter()
+        .zip(after)
+        .position(|(a, b)| a != b)
+        .unwrap_or(limit);
+    if p == limit && before.len() == after.len() {
+        return after.len()..after.len();
+    }
+    // Back to the start of the line the first difference is on.
+    p = memchr::memrchr(b'\n', &after[..p]).map_or(0, |i| i + 1);
+    // The common suffix may not overlap the common prefix in either text.
+    let room = limit - p;
+    let s = before
+        .iter()
+        .rev()
+        .zip(after.iter().rev())
+        .take(room)
+        .position(|(a, b)| a != b)
+        .unwrap_or(room);
+    // Forward to the end of the line the last difference is on (its newline included).
+    let mut e = after.len() - s;
+    e = memchr::memchr(b'\n', &after[e..]).map_or(after.len(), |i| e + i + 1);
+    // Widen by `context` lines each way.
+    let mut start = p;
+    for _ in 0..context {
+        if start == 0 {
+            break;
+        }
+        start = memchr::memrchr(b'\n', &after[..start - 1]).map_or(0, |i| i + 1);
+    }
+    let mut end = e;
+    for _ in 0..context {
+        if end >= after.len() {
+            break;
+        }
+        end = memchr::memchr(b'\n', &after[end..]).map_or(after.len(), |i| end + i + 1);
+    }
+    start..end.max(start)
+}
+
 fn mask_escapes(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('\u{1b}') {
         return std::borrow::Cow::Borrowed(text);
@@ -218,6 +305,7 @@ fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use crate::test_support::*;
+    use crate::{Content, Scratch};
     use proptest::prelude::*;
 
     proptest! {
@@ -250,6 +338,114 @@ mod tests {
             let shown = s.redact_text(&format!("x {} y", t)).into_owned();
             prop_assert!(!shown.contains(&t[6..]), "{}", shown);
         }
+    }
+
+    /// The lines of a file for [`scanning_a_change_finds_what_the_change_brought`]: line `k`
+    /// holds a token when `k` is a multiple of 3, with a context of its own.
+    fn numbered(ids: &[u8]) -> String {
+        ids.iter()
+            .map(|&k| {
+                if k % 3 == 0 {
+                    format!("k{k} = \"{}\"\n", token(k))
+                } else {
+                    format!("line {k}\n")
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Scanning only what changed (`scan_change`) reports exactly the findings of the
+        /// new version that the old version did not hold (by fingerprint), at the lines,
+        /// columns and fingerprints a scan of the whole new version gives.
+        #[test]
+        fn scanning_a_change_finds_what_the_change_brought(
+            n in 0u8..40,
+            cut in (0u8..40, 0u8..40),
+            inserted in proptest::collection::vec(41u8..90, 0..6),
+        ) {
+            let s = scanner(GH);
+            let before: Vec<u8> = (0..n).collect();
+            let (a, b) = (cut.0.min(cut.1).min(n) as usize, cut.0.max(cut.1).min(n) as usize);
+            let mut inserted = inserted;
+            inserted.sort();
+            inserted.dedup();
+            let after: Vec<u8> = before[..a]
+                .iter()
+                .chain(&inserted)
+                .chain(&before[b..])
+                .copied()
+                .collect();
+            let (old, new) = (numbered(&before), numbered(&after));
+            let key = |f: &Finding| (f.line, f.column, f.rule_id.clone(), f.fingerprint.clone());
+            let whole_old: std::collections::HashSet<String> =
+                scan(&s, &old).into_iter().map(|f| f.fingerprint).collect();
+            let expected: Vec<_> = scan(&s, &new)
+                .iter()
+                .filter(|f| !whole_old.contains(&f.fingerprint))
+                .map(key)
+                .collect();
+            let Content::Scanned(got) = s.scan_change(
+                "f.txt",
+                old.as_bytes(),
+                new.as_bytes(),
+                &ScanOptions::default(),
+                &mut Scratch::default(),
+            ) else {
+                panic!("binary");
+            };
+            let whole_new: Vec<_> = scan(&s, &new).iter().map(key).collect();
+            for f in &got {
+                prop_assert!(whole_new.contains(&key(f)), "{:?} is not a finding of the whole text", key(f));
+            }
+            for e in &expected {
+                prop_assert!(got.iter().any(|f| key(f) == *e), "missed {:?}", e);
+            }
+        }
+    }
+
+    #[test]
+    fn the_changed_region_is_whole_lines_with_context() {
+        let r = |a: &str, b: &str, c| {
+            let x = super::changed_region(a.as_bytes(), b.as_bytes(), c);
+            b[x].to_string()
+        };
+        assert_eq!(r("a\nb\nc\n", "a\nb\nc\n", 1), "");
+        assert_eq!(r("a\nb\nc\n", "a\nX\nc\n", 0), "X\n");
+        assert_eq!(r("a\nb\nc\n", "a\nbX\nc\n", 0), "bX\n");
+        assert_eq!(r("a\nb\nc\nd\ne\n", "a\nb\nX\nd\ne\n", 1), "b\nX\nd\n");
+        assert_eq!(r("a\nb\n", "a\nb\nc", 0), "c");
+        assert_eq!(r("", "new\n", 3), "new\n");
+        // A deletion leaves the lines around it to search (a pair brought together).
+        assert_eq!(r("a\nb\nc\n", "a\nc\n", 1), "a\nc\n");
+        // A repeated line: prefix and suffix never overlap.
+        assert_eq!(r("a\na\n", "a\na\na\n", 0), "a\n");
+    }
+
+    /// A pair rule whose two halves sit lines apart: a change to one half is searched with
+    /// the other in reach.
+    #[test]
+    fn a_change_next_to_a_pair_still_finds_the_pair() {
+        let yaml = format!(
+            "{GH}  - id: pair\n    description: t\n    category: secret\n    regex: '\\b(?P<secret>zz[0-9]{{8}})\\b'\n    keywords: [zz]\n    near: {{rule: gh, lines: 4}}\n"
+        );
+        let s = scanner(&yaml);
+        assert_eq!(s.context_lines(), 5);
+        let old = format!("id = {}\na\nb\nc\nold = zz1234567\n", token(1));
+        let new = format!("id = {}\na\nb\nc\nold = zz12345678\n", token(1));
+        let Content::Scanned(got) = s.scan_change(
+            "f.txt",
+            old.as_bytes(),
+            new.as_bytes(),
+            &ScanOptions::default(),
+            &mut Scratch::default(),
+        ) else {
+            panic!("binary");
+        };
+        let ids: Vec<&str> = got.iter().map(|f| f.rule_id.as_str()).collect();
+        assert!(ids.contains(&"pair"), "{ids:?}");
     }
 
     #[test]

@@ -42,7 +42,22 @@ impl Scanner {
         opts: &ScanOptions,
         hits: &mut Hits,
     ) -> Vec<(std::ops::Range<usize>, Finding)> {
-        let mut found = self.scan_plain_spans(rel_path, text, opts, hits);
+        self.scan_text_within(rel_path, text, opts, hits, 0..text.len())
+    }
+
+    /// [`Scanner::scan_text_spans`], where only keyword hits and value-shaped runs that
+    /// start inside `within` trigger rules. Windows, regexes, lines, columns and
+    /// fingerprints still see the whole text, so a finding found this way is the one a
+    /// scan of the whole text gives.
+    pub(crate) fn scan_text_within(
+        &self,
+        rel_path: &str,
+        text: &str,
+        opts: &ScanOptions,
+        hits: &mut Hits,
+        within: std::ops::Range<usize>,
+    ) -> Vec<(std::ops::Range<usize>, Finding)> {
+        let mut found = self.scan_plain_spans(rel_path, text, opts, hits, within);
         let encoded = crate::decoded::k8s_secret_data(text);
         if encoded.is_empty() {
             return found;
@@ -53,7 +68,7 @@ impl Scanner {
                 continue;
             };
             let line = format!("{}={}\n", e.key, plain);
-            for (_, mut f) in self.scan_plain_spans(rel_path, &line, opts, hits) {
+            for (_, mut f) in self.scan_plain_spans(rel_path, &line, opts, hits, 0..line.len()) {
                 if f.line != 1 {
                     continue;
                 }
@@ -86,6 +101,7 @@ impl Scanner {
         text: &str,
         opts: &ScanOptions,
         hits: &mut Hits,
+        within: std::ops::Range<usize>,
     ) -> Vec<(std::ops::Range<usize>, Finding)> {
         let wanted = self.wanted(opts, rel_path);
         let mut cands: Vec<Candidate> = Vec::new();
@@ -95,12 +111,13 @@ impl Scanner {
         let mut covered = vec![0usize; self.rules.len()];
         // A part at a time, so that a large file's hits never pile up in memory.
         let bytes = text.as_bytes();
-        let mut start = 0;
+        let end = within.end.min(bytes.len());
+        let mut start = within.start.min(end);
         loop {
-            let part = start..(start + SEARCH_PART).min(bytes.len());
+            let part = start..(start + SEARCH_PART).min(end);
             self.prefilter.search(bytes, part.clone(), hits, runs);
             // Without run shapes the keyword-less rules search the whole text, once.
-            if self.always_shapes.is_some() || part.start == 0 {
+            if self.always_shapes.is_some() || part.start == within.start {
                 self.run_always(text, &hits.runs, &wanted, &mut cands);
             }
             for &(start, end, k) in &hits.keywords {
@@ -123,7 +140,7 @@ impl Scanner {
                     self.run_rule(i, text, ws, we, &mut cands);
                 }
             }
-            if part.end == bytes.len() {
+            if part.end == end {
                 break;
             }
             start = part.end;
