@@ -128,6 +128,9 @@ pub struct RuleDef {
     pub lines: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub near: Option<NearDef>,
+    /// Ids of rules this one narrows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Sp<String>>,
     #[serde(default, skip_serializing_if = "AllowlistDef::is_empty")]
     pub allowlist: AllowlistDef,
     /// Which policy file the rule came from.
@@ -153,6 +156,7 @@ impl RuleDef {
                 rule: n.rule.value.clone(),
                 lines: n.lines,
             }),
+            overrides: self.overrides.iter().map(|o| o.value.clone()).collect(),
             allowlist: self.allowlist.to_engine(),
         }
     }
@@ -301,6 +305,18 @@ pub(crate) fn validate(v: &mut Validator<'_>, policy: &Policy) {
             }
             v.error_str(rule.origin, &near.rule, p);
         }
+        for o in &rule.overrides {
+            if !ids.contains(o.value.as_str()) {
+                let all: Vec<&str> = ids.iter().copied().collect();
+                let mut p = format!("{owner} overrides unknown rule `{}`", o.value);
+                if let Some(s) = crate::error::did_you_mean(&o.value, all) {
+                    p.push_str(&format!(" (did you mean `{s}`?)"));
+                }
+                v.error_str(rule.origin, o, p);
+            } else if o.value == rule.id.value {
+                v.error_str(rule.origin, o, format!("{owner} overrides itself"));
+            }
+        }
         allowlist(v, &rule.allowlist, &owner, Some(rule.origin));
     }
 }
@@ -357,6 +373,14 @@ mod tests {
             s.contains("rule `r1` is `near` 4294967295 lines; a rule may reach at most 100"),
             "{s}"
         );
+        assert!(s.contains("p.yaml:"), "{s}");
+    }
+
+    #[test]
+    fn overrides_name_known_rules_other_than_itself() {
+        let s = problems(&format!("rules:\n{RULE}    overrides: [r2, r1]\n"));
+        assert!(s.contains("rule `r1` overrides unknown rule `r2`"), "{s}");
+        assert!(s.contains("rule `r1` overrides itself"), "{s}");
         assert!(s.contains("p.yaml:"), "{s}");
     }
 

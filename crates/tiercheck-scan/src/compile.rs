@@ -53,6 +53,8 @@ pub(crate) struct Compiled {
     pub(crate) lines: u32,
     /// A generic rule gives way to an overlapping finding of a specific one.
     pub(crate) generic: bool,
+    /// Rules (indices) that override this one: it gives way to their overlapping findings.
+    pub(crate) overridden_by: Vec<usize>,
     /// Byte sets every match holds one of (see [`required_punctuation`]).
     pub(crate) needs: Vec<Vec<u8>>,
     /// Fewest ASCII digits in a match: a window with fewer is passed over.
@@ -352,6 +354,7 @@ impl Scanner {
                 near,
                 lines: r.lines,
                 generic: r.generic,
+                overridden_by: Vec::new(),
                 needs: required_punctuation(&hir),
                 digits: min_digits(&hir),
                 gate: relaxed(&hir).map(|h| (h, OnceLock::new())),
@@ -402,7 +405,17 @@ impl Scanner {
             },
         );
         let mut prefilter = prefilter.map_err(CompileError)?;
-        let (rules, hirs): (Vec<Compiled>, Vec<_>) = compiled?.into_iter().unzip();
+        let (mut rules, hirs): (Vec<Compiled>, Vec<_>) = compiled?.into_iter().unzip();
+        for (i, r) in set.rules.iter().enumerate() {
+            for o in &r.overrides {
+                let j = ids.iter().position(|id| id == o).ok_or_else(|| {
+                    CompileError(format!("rule `{}` overrides unknown rule `{o}`", r.id))
+                })?;
+                if !rules[j].overridden_by.contains(&i) {
+                    rules[j].overridden_by.push(i);
+                }
+            }
+        }
         let always_shapes = always
             .iter()
             .map(|&i| RunShape::of(&hirs[i], rules[i].group))

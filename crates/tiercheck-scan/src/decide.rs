@@ -129,8 +129,31 @@ impl Scanner {
                 })
             })
             .collect();
+        // A rule that narrows another's format (`overrides`) hides that rule's overlapping
+        // finding: a value two vendors' formats share is reported once, by the vendor named.
+        // Only the (rare) findings of overriding rules are compared with the others.
+        let overriding: Vec<usize> = (0..kept.len())
+            .filter(|&k| {
+                reported(k)
+                    && self
+                        .rules
+                        .iter()
+                        .any(|r| r.overridden_by.contains(&kept[k].0.rule))
+            })
+            .collect();
+        let overridden: Vec<bool> = kept
+            .iter()
+            .map(|(c, _, _, _)| {
+                let by = &self.rules[c.rule].overridden_by;
+                !by.is_empty()
+                    && overriding.iter().any(|&k| {
+                        let o = &kept[k].0;
+                        by.contains(&o.rule) && o.start < c.end && c.start < o.end
+                    })
+            })
+            .collect();
         let keep: Vec<bool> = (0..kept.len())
-            .map(|k| reported(k) && !shadowed[k])
+            .map(|k| reported(k) && !shadowed[k] && !overridden[k])
             .collect();
         // Every value found in this text, in text order: each is masked in the context of a
         // fingerprint, so that no fingerprint carries a value, its own or a neighbour's.
@@ -252,6 +275,40 @@ mod tests {
     use super::*;
     use crate::Category;
     use crate::test_support::*;
+
+    #[test]
+    fn a_rule_that_narrows_another_hides_its_overlapping_finding() {
+        let s = scanner(
+            r#"
+rules:
+  - id: wide
+    description: t
+    category: secret
+    regex: '\b(?P<secret>sk_live_[A-Za-z0-9]{24,})\b'
+    keywords: [sk_live_]
+  - id: named
+    description: t
+    category: secret
+    regex: '(?i)acmepay[_a-z]*=(?P<secret>sk_live_[a-f0-9]{40})\b'
+    keywords: [acmepay]
+    overrides: [wide]
+"#,
+        );
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        let text = format!("ACMEPAY_KEY=sk_live_{hex}\nOTHER=sk_live_{hex}\n");
+        let got: Vec<(String, u64)> = scan(&s, &text)
+            .into_iter()
+            .map(|x| (x.rule_id, x.line))
+            .collect();
+        // Line 1: the vendor named next to the value; line 2: only the wider format.
+        assert_eq!(got, [("named".to_string(), 1), ("wide".to_string(), 2)]);
+        let bad: crate::RuleSet = serde_saphyr::from_str(
+            "rules:\n  - id: a\n    description: t\n    category: secret\n    regex: 'x'\n    keywords: [x]\n    overrides: [b]\n",
+        )
+        .unwrap();
+        let e = Scanner::new(&bad).unwrap_err();
+        assert!(e.to_string().contains("overrides unknown rule `b`"), "{e}");
+    }
 
     #[test]
     fn a_specific_rule_hides_an_overlapping_generic_finding_on_its_line() {

@@ -29,6 +29,7 @@
 //!         validate: None,
 //!         lines: 0,
 //!         near: None,
+//!         overrides: Vec::new(),
 //!         allowlist: Default::default(),
 //!     }],
 //!     allowlist: Default::default(),

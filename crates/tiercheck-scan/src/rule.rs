@@ -126,6 +126,11 @@ pub struct Rule {
     /// Only report when a finding of another rule is near.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub near: Option<Near>,
+    /// Ids of rules whose format this one narrows (two vendors sharing a prefix, told apart
+    /// by the vendor's name next to the value): where a finding of one of them overlaps a
+    /// finding of this rule, only this rule's is reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
     /// This rule's own exceptions.
     #[serde(default, skip_serializing_if = "Allowlist::is_empty")]
     pub allowlist: Allowlist,
