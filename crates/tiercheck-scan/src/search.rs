@@ -34,7 +34,8 @@ impl Scanner {
 
     /// [`Scanner::scan_text`], with the byte span of each finding's value: the values as
     /// written, and the values a Kubernetes Secret's `data:` holds in base64, each scanned
-    /// decoded as the line `KEY=value` and reported (and spanned) at the encoded value.
+    /// decoded as the line `secret_KEY=value` and reported (and spanned) at the encoded
+    /// value.
     pub(crate) fn scan_text_spans(
         &self,
         rel_path: &str,
@@ -67,7 +68,9 @@ impl Scanner {
             let Some(plain) = crate::decoded::decode(e.value) else {
                 continue;
             };
-            let line = format!("{}={}\n", e.key, plain);
+            // A Secret's data is secret by declaration: each value is read as if its name
+            // said so, so that a credential-like value is found under a plain name (`key`).
+            let line = format!("secret_{}={}\n", e.key, plain);
             for (_, mut f) in self.scan_plain_spans(rel_path, &line, opts, hits, 0..line.len()) {
                 if f.line != 1 {
                     continue;

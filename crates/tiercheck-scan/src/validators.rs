@@ -351,8 +351,7 @@ pub fn private_key_block(text: &str, at: usize) -> bool {
     let body = &after[close + 5..end_at];
     let mut b64 = 0usize;
     for line in body.lines() {
-        let line = line
-            .trim()
+        let line = undecorated(line)
             .trim_matches(|c| c == '"' || c == '\'' || c == ',' || c == '+')
             .trim();
         if line.is_empty() || line.contains(": ") {
@@ -369,6 +368,24 @@ pub fn private_key_block(text: &str, at: usize) -> bool {
     }
     // The smallest real keys (Ed25519 in OpenSSH form) have well over 64 base64 characters.
     b64 >= 64
+}
+
+/// A line of a key block without what code puts in front of each line of a block it
+/// quotes: indentation, comment markers (`//`, `//!`, `///`, `#`, `*`, `;`), a margin
+/// (`|`, Kotlin's `trimMargin`), a quote (`>`) or a string's opening quote.
+fn undecorated(line: &str) -> &str {
+    let mut l = line.trim();
+    loop {
+        let t = l.trim_start_matches([' ', '\t', '|', '#', '*', ';', '>', '"', '\'', '`']);
+        let t = match t.strip_prefix("//") {
+            Some(r) => r.trim_start_matches(['/', '!']),
+            None => t,
+        };
+        if t.len() == l.len() {
+            return l.trim_end();
+        }
+        l = t;
+    }
 }
 
 /// Shannon entropy of `value` in bits per byte.
@@ -488,6 +505,25 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn private_key_block_in_comments_and_margins() {
+        let lines = |prefix: &str| {
+            format!(
+                "{prefix}-----BEGIN PRIVATE KEY-----\n{}{prefix}-----END PRIVATE KEY-----\n",
+                body(2)
+                    .lines()
+                    .map(|l| format!("{prefix}{l}\n"))
+                    .collect::<String>()
+            )
+        };
+        for prefix in ["//! ", "/// ", "# ", " * ", "        |", "> ", "\t"] {
+            assert!(private_key_block(&lines(prefix), 0), "{prefix:?}");
+        }
+        // A decoration is not a body: prose between the lines still fails.
+        let prose = "// -----BEGIN PRIVATE KEY-----\n// paste your key here\n// -----END PRIVATE KEY-----\n";
+        assert!(!private_key_block(prose, 0));
     }
 
     #[test]
