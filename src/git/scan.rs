@@ -310,14 +310,17 @@ pub fn history(
     // Group by blob so each distinct blob is read once. A version whose previous version
     // at the same path is scanned too is scanned only where it changed (that version's scan
     // covers the rest); any other is scanned whole.
+    // TIERCHECK_HISTORY_WHOLE=1 scans every version whole, the reference that
+    // benches/vs_scanners.sh compares the findings with.
+    let whole = std::env::var_os("TIERCHECK_HISTORY_WHOLE").is_some_and(|v| v == "1");
     let mut by_blob: HashMap<Oid, Vec<(String, usize)>> = HashMap::new();
     let mut previous: HashMap<(String, Oid), Oid> = HashMap::new();
     for ((path, blob), (idx, old)) in &first {
         by_blob.entry(*blob).or_default().push((path.clone(), *idx));
-        if let Some(old) = old
-            && first.contains_key(&(path.clone(), *old))
+        if let Some(old) = old.filter(|_| !whole)
+            && first.contains_key(&(path.clone(), old))
         {
-            previous.insert((path.clone(), *blob), *old);
+            previous.insert((path.clone(), *blob), old);
         }
     }
     drop(first);
