@@ -48,8 +48,25 @@ fn default_rules_meet_the_accuracy_bar() {
     let (mut files, mut bytes, mut labels) = (0usize, 0usize, 0usize);
     let mut negatives: BTreeMap<&str, usize> = BTreeMap::new();
 
+    // TIERCHECK_CORPUS_OUT=DIR also writes the corpus and its labels there, for
+    // benches/recall_vs.sh to run other scanners on the same files.
+    let out = std::env::var_os("TIERCHECK_CORPUS_OUT").map(std::path::PathBuf::from);
+    let mut label_lines = String::new();
     for &seed in SEEDS {
         let c = corpus::generate(seed, FILES_PER_CORPUS);
+        if let Some(dir) = &out {
+            for f in &c.files {
+                let p = dir.join(format!("seed-{seed:x}")).join(&f.path);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(&p, &f.text).unwrap();
+            }
+            for l in &c.labels {
+                label_lines.push_str(&format!(
+                    "{}\n",
+                    serde_json::json!({"path": format!("seed-{seed:x}/{}", l.path), "line": l.line, "category": l.category, "kind": l.kind})
+                ));
+            }
+        }
         files += c.files.len();
         labels += c.labels.len();
         for (k, n) in &c.negatives {
@@ -161,6 +178,9 @@ fn default_rules_meet_the_accuracy_bar() {
         );
     }
 
+    if let Some(dir) = &out {
+        std::fs::write(dir.join("labels.jsonl"), label_lines).unwrap();
+    }
     let p = |k: &str| precision.get(k).map_or(1.0, Count::ratio);
     let r = |k: &str| recall.get(k).map_or(1.0, Count::ratio);
     let (sp, sr, pp, pr) = (p("secret"), r("secret"), p("pii"), r("pii"));

@@ -101,12 +101,31 @@ impl CompiledAllow {
     }
 
     pub(crate) fn value(&self, value: &str, lower: &str, matched: &str) -> bool {
-        self.stopwords.iter().any(|s| lower.contains(s.as_str()))
+        self.stopwords.iter().any(|s| stopword_in(value, lower, s))
             || self
                 .regexes
                 .iter()
                 .any(|r| r.is_match(value) || r.is_match(matched))
     }
+}
+
+/// Whether the stopword `word` (lower case) occurs in `value` (`lower` is its lower case)
+/// as a word a person wrote: in one case (`fake`, `FAKE`) or capitalised (`Fake`), not with
+/// the mixed case a random token shows by chance (`f7fAKe9` in a 73-character key).
+fn stopword_in(value: &str, lower: &str, word: &str) -> bool {
+    if value.len() != lower.len() || !word.bytes().any(|b| b.is_ascii_lowercase()) {
+        return lower.contains(word);
+    }
+    lower.match_indices(word).any(|(i, _)| {
+        let Some(seen) = value.get(i..i + word.len()) else {
+            return true;
+        };
+        let letters = || seen.bytes().filter(u8::is_ascii_alphabetic);
+        letters().all(|b| b.is_ascii_lowercase())
+            || letters().all(|b| b.is_ascii_uppercase())
+            || (letters().next().is_some_and(|b| b.is_ascii_uppercase())
+                && letters().skip(1).all(|b| b.is_ascii_lowercase()))
+    })
 }
 
 /// An allowlist regex, compiled the first time a candidate reaches it: most never do, and
@@ -567,5 +586,24 @@ rules:
         assert!(!needs_digit_pattern(r"a|1"));
         assert!(!needs_digit_pattern(r"\d*x"));
         assert!(!needs_digit_pattern(r"(unclosed"));
+    }
+}
+
+#[cfg(test)]
+mod stopword_tests {
+    use super::stopword_in;
+
+    #[test]
+    fn a_stopword_counts_as_a_person_writes_it_not_by_chance_in_a_token() {
+        let has = |v: &str, w: &str| stopword_in(v, &v.to_lowercase(), w);
+        assert!(has("my_fake_token", "fake"));
+        assert!(has("FAKE_KEY_123", "fake"));
+        assert!(has("ThisIsFakeValue", "fake"));
+        assert!(has("your-api-key", "your-"));
+        assert!(has("ghp_xxxxxxxxxxxx", "xxxx"));
+        assert!(has("1234567890abcdef", "1234567"));
+        assert!(!has("AKCpYcWzrkf7fAKe9BdTy", "fake"));
+        assert!(!has("Q9sAmPle7", "sample"));
+        assert!(has("näme-fake", "fake"));
     }
 }
