@@ -126,7 +126,12 @@ impl Scanner {
             for &(start, end, k) in &hits.keywords {
                 for t in &self.triggers[k] {
                     let i = t.rule;
-                    if !wanted[i] || (covered[i] > 0 && start < covered[i]) {
+                    // A hit inside the last window the rule ran on is covered, unless the
+                    // rule reaches lines below its keyword (`lines`): then its own window
+                    // may reach further than the last one did.
+                    if !wanted[i]
+                        || (covered[i] > 0 && start < covered[i] && self.rules[i].lines == 0)
+                    {
                         continue;
                     }
                     if let Some(exact) = &t.exact
@@ -139,6 +144,9 @@ impl Scanner {
                         .map_or(0, |(_, lines)| lines)
                         .max(self.rules[i].lines);
                     let (ws, we) = window(text, start, end, extra);
+                    if covered[i] > 0 && we <= covered[i] {
+                        continue;
+                    }
                     covered[i] = we;
                     self.run_rule(i, text, ws, we, &mut cands);
                 }
@@ -376,6 +384,26 @@ rules:
         let text = format!("{} {} {}", token(1), token(2), token(1));
         let f = scan(&s, &text);
         assert_eq!(f.len(), 3);
+    }
+
+    /// A rule reaching lines below its keyword runs again for a hit inside its last window
+    /// when the hit's own window reaches further: two pairs in a row are both found.
+    #[test]
+    fn a_rule_reaching_below_sees_the_second_of_two_close_pairs() {
+        let s = scanner(
+            r#"
+rules:
+  - id: pair
+    description: t
+    category: secret
+    regex: 'name: secret\r?\n[ \t]*value: (?P<secret>[a-z0-9]{12})'
+    keywords: ['name:']
+    lines: 2
+"#,
+        );
+        let text = "name: secret\nvalue: abcdef123456\nname: secret\nvalue: zyxwvu987654\n";
+        let lines: Vec<u64> = scan(&s, text).iter().map(|f| f.line).collect();
+        assert_eq!(lines, [2, 4]);
     }
 
     #[test]
