@@ -281,6 +281,28 @@ fn hook_install_blocks_a_commit_with_a_secret_and_lets_a_clean_one_through() {
             .code(),
         Some(1)
     );
+    // The warning at commit time is the policy's word (`at_commit: warn` on human-review),
+    // and says so; a policy that says `enforce` fails the commit check.
+    let out = f
+        .cmd()
+        .args(["verify", ".", "--pre-commit", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"checked-when-shared\""));
+    let shown = f.cmd().args(["policy", "show"]).output().unwrap();
+    let enforced = text(&shown.stdout).replace("at_commit: warn", "at_commit: enforce");
+    assert!(enforced.contains("at_commit: enforce"), "{enforced}");
+    let company = tempfile::tempdir().unwrap();
+    let strict = company.path().join("strict-policy.yaml");
+    std::fs::write(&strict, enforced).unwrap();
+    let out = f
+        .cmd()
+        .args(["verify", ".", "--pre-commit", "--policy"])
+        .arg(&strict)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
 }
 
 #[cfg(unix)]

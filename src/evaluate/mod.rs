@@ -367,28 +367,21 @@ fn evaluate_requirement(
     let mut statuses = Vec::new();
     for check in &req.checks {
         let mut o = check.run(ctx);
-        // At commit time the review of what is being committed cannot exist yet: a missing
-        // or stale review warns, and `verify` without --pre-commit still requires it.
+        // What the policy says cannot exist yet at commit time (`at_commit: warn`, such as
+        // the review of what is being committed) warns there; `verify` without --pre-commit
+        // still requires it.
         if ctx.artifact.pre_commit
-            && matches!(
-                check,
-                crate::checks::CheckSpec::ReviewAttestation(_)
-                    | crate::checks::CheckSpec::CodeReview(_)
-            )
+            && req.at_commit == crate::policy::AtCommit::Warn
             && matches!(o.status, Status::Fail | Status::Error)
         {
             for e in &mut o.evidence {
                 e.mark.get_or_insert(Status::Warn);
             }
-            let kind = match check {
-                crate::checks::CheckSpec::CodeReview(_) => "code-review",
-                _ => "review-attestation",
-            };
             o.evidence.push(
                 crate::checks::Evidence::new(
-                    kind,
-                    "review-at-commit",
-                    "--pre-commit: reviews are checked when the code is shared (`tiercheck verify`), not at each commit",
+                    check.kind(),
+                    "checked-when-shared",
+                    "--pre-commit: the policy checks this when the code is shared (`tiercheck verify`), not at each commit (`at_commit: warn`)",
                 )
                 .marked(Status::Warn),
             );

@@ -293,8 +293,29 @@ pub struct RequirementDef {
     /// The checks; the requirement passes when all of them pass.
     #[serde(default)]
     pub checks: Vec<CheckSpec>,
+    /// What `verify --pre-commit` makes of a failure of this requirement.
+    #[serde(default, skip_serializing_if = "AtCommit::is_enforce")]
+    pub at_commit: AtCommit,
     #[serde(skip)]
     pub origin: usize,
+}
+
+/// What a commit-time check (`verify --pre-commit`) makes of a requirement's failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AtCommit {
+    /// A failure fails the commit, as it fails `verify`.
+    #[default]
+    Enforce,
+    /// A failure only warns: what it asks for cannot exist yet when the code is committed
+    /// (a review of that very commit), and `verify` without `--pre-commit` still requires it.
+    Warn,
+}
+
+impl AtCommit {
+    fn is_enforce(&self) -> bool {
+        *self == AtCommit::Enforce
+    }
 }
 
 impl Policy {
