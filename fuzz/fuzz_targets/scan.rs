@@ -1,5 +1,6 @@
-//! The scanner on arbitrary bytes with the default policy's rules: scanning, redaction and
-//! baseline parsing never panic, and no value a rule reports survives redaction.
+//! The scanner on arbitrary bytes with the default policy's rules: scanning, scanning a
+//! change, redaction and baseline parsing never panic, no value a rule reports survives
+//! redaction, and a change's findings are findings of the whole new version.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -46,5 +46,26 @@ pub fn check(data: &[u8]) {
     for p in prints(once.as_bytes(), &mut scratch) {
         assert!(!before.contains(&p), "a value survived redaction: {once:?}");
     }
+    // Scanning only what changed between two versions (as history scans do) reports
+    // findings of the whole new version only, at the same places. The input is the old
+    // version, a 0xFF byte, and the new version (or two halves).
+    let cut = data
+        .iter()
+        .position(|&b| b == 0xff)
+        .unwrap_or(data.len() / 2);
+    let (old, new) = (&data[..cut], &data[(cut + 1).min(data.len())..]);
+    if let (tiercheck_scan::Content::Scanned(part), tiercheck_scan::Content::Scanned(whole)) = (
+        s.scan_change("fuzz/input.txt", old, new, &opts, &mut scratch),
+        s.scan_content("fuzz/input.txt", new, &opts, &mut scratch),
+    ) {
+        for f in &part {
+            assert!(
+                whole
+                    .iter()
+                    .any(|w| (w.line, w.column, &w.rule_id) == (f.line, f.column, &f.rule_id)),
+                "a change finding that the whole version lacks: {f:?}"
+            );
+        }
+    }
     let _ = Baseline::parse(data, "fuzz-baseline.json");
 }
