@@ -396,3 +396,48 @@ fn supporting_evidence_is_never_marked_as_a_failure() {
         .find(|l| l.contains("<failure") && l.contains("the review is not signed"));
     assert!(failure.is_some(), "{xml}");
 }
+
+/// A file's manifest that does not load still takes its file out of the folder's artifact,
+/// whether `verify` is given the folder or a folder below it (the broken manifest then lies
+/// outside PATH): adding a script with a broken manifest of its own does not make the
+/// folder's review stale.
+#[test]
+fn a_file_manifest_that_does_not_load_still_takes_its_file_out_of_the_folder() {
+    let f = Fixture::repo();
+    f.write("src/app.py", "print('app')\n");
+    f.write(
+        ".tier.yaml",
+        "version: 1\naudience: employees\ndata: internal\nowner: jane@corp.example\n",
+    );
+    let (code, _, err) = run(&f, &["review", ".", "--by", "jane@corp.example"]);
+    assert_eq!(code, 0, "{err}");
+    f.write("tools/run.py", "print('run')\n");
+    f.write(
+        "tools/run.py.tier.yaml",
+        "version: 1\naudience: [employees\n",
+    );
+    for path in [".", "src"] {
+        let out = f
+            .cmd()
+            .args(["verify", path, "--format", "json"])
+            .output()
+            .unwrap();
+        let v = common::raw_json(&out.stdout);
+        let folder = v["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"] == ".")
+            .unwrap_or_else(|| panic!("no folder artifact for {path}: {v}"));
+        let review = folder["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "human-review")
+            .unwrap();
+        assert!(
+            review.to_string().contains("review-current"),
+            "verify {path}: the broken manifest's file made the folder's review stale: {review}"
+        );
+    }
+}

@@ -302,8 +302,8 @@ pub(crate) fn collect_all(
     if let Some(g) = &governing {
         let root = g.parent().unwrap_or(&abs).to_path_buf();
         // A manifest above PATH governs a folder that may hold nested manifests outside PATH.
-        let (all_nested, outer) = if root == abs {
-            (nested.clone(), Vec::new())
+        let (all_nested, outer, outer_broken) = if root == abs {
+            (nested.clone(), Vec::new(), Vec::new())
         } else {
             let all = find_nested(&root);
             let others: Vec<PathBuf> = file_manifests(&all)
@@ -317,7 +317,7 @@ pub(crate) fn collect_all(
             };
             let outer = load_file_manifests(&others, policy, &mut quiet);
             sink.problems.extend(quiet.problems);
-            (all, outer)
+            (all, outer, quiet.broken)
         };
         let mut claims: Vec<&FileManifest> = local.iter().collect();
         claims.extend(outer.iter());
@@ -327,8 +327,9 @@ pub(crate) fn collect_all(
                 out.extend(f.claimed());
             }
         }
-        // A file's manifest that did not load still takes its file out of the folder's artifact.
-        for b in &sink.broken {
+        // A file's manifest that did not load (inside PATH or outside it) still takes its file
+        // out of the folder's artifact.
+        for b in sink.broken.iter().chain(&outer_broken) {
             if let Some(t) = manifest::file_manifest_target(&b.manifest) {
                 out.push(b.manifest.clone());
                 out.push(t);

@@ -134,6 +134,9 @@ struct Paths {
     /// The working folder relative to the repository's top ("" at the top); `None` outside
     /// git, where URIs stay relative to the working folder.
     prefix: Option<String>,
+    /// Per file read for a whole-line region, the character count of each line (`None`
+    /// when it cannot be read): each file is read once, however many locations it has.
+    line_lengths: std::cell::RefCell<std::collections::HashMap<String, Option<Vec<u64>>>>,
 }
 
 impl Paths {
@@ -142,7 +145,30 @@ impl Paths {
             let repo = crate::git::open(&cwd).ok()?;
             repo.relative(&cwd)
         });
-        Paths { prefix }
+        Paths {
+            prefix,
+            line_lengths: Default::default(),
+        }
+    }
+
+    /// The number of characters of line `line` of the file at `path` (relative to the
+    /// working folder), when it can be read; regions of evidence without a column span the
+    /// whole line.
+    fn line_length(&self, path: &str, line: u64) -> Option<u64> {
+        let mut cache = self.line_lengths.borrow_mut();
+        let lengths = cache.entry(path.to_string()).or_insert_with(|| {
+            let bytes =
+                tiercheck_scan::read::read_regular(std::path::Path::new(path), 8 * 1024 * 1024)
+                    .ok()?;
+            Some(
+                String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .map(|l| l.chars().count() as u64)
+                    .collect(),
+            )
+        });
+        let i = usize::try_from(line.checked_sub(1)?).ok()?;
+        lengths.as_ref()?.get(i).copied()
     }
 
     /// `path` (relative to the working folder) relative to the base, with `.` and `..`
@@ -168,18 +194,6 @@ impl Paths {
             parts.join("/")
         }
     }
-}
-
-/// The number of characters of line `line` of the file at `path` (relative to the working
-/// folder), when it can be read; regions of evidence without a column span the whole line.
-fn line_length(path: &str, line: u64) -> Option<u64> {
-    let bytes =
-        tiercheck_scan::read::read_regular(std::path::Path::new(path), 8 * 1024 * 1024).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    let l = text
-        .lines()
-        .nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
-    Some(l.chars().count() as u64)
 }
 
 /// A location with a full region: start and end line and column.
@@ -208,7 +222,7 @@ fn location(paths: &Paths, shown: &str, start: (u64, u64), end: (u64, u64)) -> s
 /// A whole line of a file as a location.
 fn line_location(paths: &Paths, shown: &str, line: u64) -> sarif::Location {
     let line = line.max(1);
-    let end = line_length(shown, line).map_or(2, |n| n + 1);
+    let end = paths.line_length(shown, line).map_or(2, |n| n + 1);
     location(paths, shown, (line, 1), (line, end))
 }
 
