@@ -1,7 +1,9 @@
 //! The one directory walker every part of tiercheck uses, so they all agree on which files
-//! belong to a tree: ignore files are honoured (`.gitignore`, `.ignore`, `.tiercheckignore`),
-//! hidden files are included (that is where `.env` and AI configs live), `.git/` is skipped
-//! and symlinks are not followed.
+//! belong to a tree: ignore files are honoured (`.ignore`, `.tiercheckignore` everywhere;
+//! `.gitignore` and git's exclude file inside a git repository only: outside one nothing is
+//! committed, so a `.gitignore` keeps nothing from being shared and a folder handed over as
+//! it is holds its `.env` too), hidden files are included (that is where `.env` and AI
+//! configs live), `.git/` is skipped and symlinks are not followed.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -81,7 +83,7 @@ pub fn guarded(root: &Path, excluded: Vec<PathBuf>) -> (WalkBuilder, Refused) {
         .ignore(reads_ignore_files)
         .parents(reads_ignore_files)
         .git_global(false)
-        .require_git(false)
+        .require_git(true)
         .follow_links(false);
     if reads_ignore_files {
         b.add_custom_ignore_filename(IGNORE_FILE);

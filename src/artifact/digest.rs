@@ -223,12 +223,21 @@ mod tests {
 
     #[test]
     fn ignored_files_do_not_count() {
+        // In a git repository a .gitignore keeps a file out of what is shared.
         let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join(".git")).unwrap();
         write(dir.path(), ".gitignore", "out/\n");
         write(dir.path(), "a.py", "x\n");
         let d1 = digest_of(dir.path(), vec![]);
         write(dir.path(), "out/result.csv", "1,2\n");
         assert_eq!(d1, digest_of(dir.path(), vec![]));
+        // Outside one, nothing is committed: a folder is shared as it is, .gitignore or not.
+        let plain = tempfile::tempdir().unwrap();
+        write(plain.path(), ".gitignore", "out/\n");
+        write(plain.path(), "a.py", "x\n");
+        let d1 = digest_of(plain.path(), vec![]);
+        write(plain.path(), "out/result.csv", "1,2\n");
+        assert_ne!(d1, digest_of(plain.path(), vec![]));
     }
 
     proptest::proptest! {
