@@ -671,7 +671,7 @@ def readme(g, R, kinds):
     for k in kinds:
         f.a(*g.phkv(f, k, 'env'))
     f.a('make dev', '```', '', 'Never commit real credentials. Weak examples such as', f'`{f.neg("doc-weak-password", "password123")}` or `{f.neg("doc-weak-password", "admin/admin")}` are rejected by the login service.',
-        '', f'Questions: {f.neg("role-email", "platform-team@acme-corp.com")} or #{R}.', '', f'Current release: v{f.neg("version-string", f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}")}')  # tiercheck:allow (a documented example, kept as a hard negative)
+        '', f'Questions: {f.neg("role-email", "platform-team" + "@acme-corp.com")} or #{R}.', '', f'Current release: v{f.neg("version-string", f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}")}')
     return f
 
 
@@ -715,7 +715,7 @@ def repo_storefront(g):
                          "orderNumber": f.neg("order-number", f"ORD-{r.randint(2023, 2025)}-{r.randint(100000, 999999)}")}, indent=2) + '\n'
     f = g.file(R, 'src/emails/sendgrid.ts')
     f.a("import sgMail from '@sendgrid/mail';", '', f"sgMail.setApiKey({f.neg('env-ref', 'process.env.SENDGRID_API_KEY!')});", '',
-        'export async function sendReceipt(to: string, html: string) {', f"  await sgMail.send({{ to, from: '{f.neg('role-email', 'receipts@acme-corp.com')}', subject: 'Your receipt', html }});", '}')  # tiercheck:allow (a documented example, kept as a hard negative)
+        'export async function sendReceipt(to: string, html: string) {', f"  await sgMail.send({{ to, from: '{f.neg('role-email', 'receipts' + '@acme-corp.com')}', subject: 'Your receipt', html }});", '}')
     gha(g, R, '.github/workflows/deploy.yml', [])
     f = g.file(R, 'next.config.js')
     f.a("/** @type {import('next').NextConfig} */", 'module.exports = {', '  reactStrictMode: true,', "  images: { domains: ['cdn.shopify.com'] },",
@@ -1233,7 +1233,7 @@ def repo_ops(g):
     f.a('# Debugging the public API', '', 'Check health:', '', '```bash', 'curl -s https://api.acme-corp.com/healthz', '```', '', 'Call the admin endpoint as the ops user:', '', '```bash',
         f'curl -u ops-admin:{f.sec("basic-auth-password", g.pw())} https://admin.acme-corp.com/api/v1/flags', '```', '', 'Or with a bearer token:', '', '```bash',
         f'curl -H "Authorization: Bearer {f.sec("jwt")}" https://api.acme-corp.com/internal/v2/users?limit=5', '```', '',
-        f'Docs example (not a real token): `{f.neg("jwt-doc-example", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")}`',  # tiercheck:allow (a documented example, kept as a hard negative)
+        f'Docs example (not a real token): `{f.neg("jwt-doc-example", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9" + ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")}`',
         '', f'Never set the admin password to `{f.neg("doc-weak-password", "password123")}` again (INC-2211).')
     f = g.file(R, 'runbooks/vault.md')
     f.a('# Vault break-glass', '', '```bash', 'export VAULT_ADDR=https://vault.acme.internal:8200', f'export VAULT_TOKEN={f.sec("vault-token")}', 'vault kv get secret/prod/payments', '```',
