@@ -55,6 +55,11 @@ pub(crate) struct Compiled {
     pub(crate) generic: bool,
     /// Rules (indices) that override this one: it gives way to their overlapping findings.
     pub(crate) overridden_by: Vec<usize>,
+    /// Whether this rule overrides another (its findings hide overlapping ones of those).
+    pub(crate) overrides: bool,
+    /// Lines a window reaches on either side of a keyword hit: `near`'s distance or
+    /// `lines`, whichever is larger.
+    pub(crate) reach: u32,
     /// Byte sets every match holds one of (see [`required_punctuation`]).
     pub(crate) needs: Vec<Vec<u8>>,
     /// Fewest ASCII digits in a match: a window with fewer is passed over.
@@ -295,6 +300,9 @@ pub struct Scanner {
     /// Every match of every keyword-less rule holds an ASCII digit, so only lines with a
     /// digit need the keyword-less pass.
     pub(crate) always_need_digit: bool,
+    /// Lines around a change that [`Scanner::scan_change`] also searches (see
+    /// [`Scanner::context_lines`]), worked out once.
+    pub(crate) context_lines: usize,
     /// Per keyword-less rule (as in `always`), the shape of its value, so that only runs
     /// of bytes that can hold one are searched; `None` when a rule has no usable shape.
     pub(crate) always_shapes: Option<Runs>,
@@ -374,6 +382,8 @@ impl Scanner {
                 lines: r.lines,
                 generic: r.generic,
                 overridden_by: Vec::new(),
+                overrides: !r.overrides.is_empty(),
+                reach: near.map_or(0, |(_, l)| l).max(r.lines),
                 needs: required_punctuation(&hir),
                 digits: min_digits(&hir),
                 gate: relaxed(&hir).map(|h| (h, OnceLock::new())),
@@ -425,6 +435,7 @@ impl Scanner {
         );
         let mut prefilter = prefilter.map_err(CompileError)?;
         let (mut rules, hirs): (Vec<Compiled>, Vec<_>) = compiled?.into_iter().unzip();
+        let context = rules.iter().map(|r| r.reach as usize).max().unwrap_or(0) + 1;
         for (i, r) in set.rules.iter().enumerate() {
             for o in &r.overrides {
                 let j = ids.iter().position(|id| id == o).ok_or_else(|| {
@@ -470,6 +481,7 @@ impl Scanner {
             always,
             always_set,
             always_need_digit,
+            context_lines: context,
             always_shapes,
             broken: std::sync::Mutex::new(Vec::new()),
             global: CompiledAllow::new(&set.allowlist, "the global `allowlist`")?,

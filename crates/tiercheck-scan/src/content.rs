@@ -101,7 +101,7 @@ impl Scanner {
         }
         let text = utf8_lossy(after);
         let old = utf8_lossy(before);
-        let region = changed_region(old.as_bytes(), text.as_bytes(), self.context_lines());
+        let region = changed_region(old.as_bytes(), text.as_bytes(), self.context_lines);
         Content::Scanned(
             self.scan_text_within(path, &text, opts, &mut scratch.hits, region)
                 .into_iter()
@@ -113,12 +113,7 @@ impl Scanner {
     /// How many lines around a change [`Scanner::scan_change`] also searches: the widest
     /// reach of any rule (a `near` rule's distance, a rule's `lines`), plus one.
     pub fn context_lines(&self) -> usize {
-        self.rules
-            .iter()
-            .map(|r| r.near.map_or(0, |(_, l)| l).max(r.lines) as usize)
-            .max()
-            .unwrap_or(0)
-            + 1
+        self.context_lines
     }
 
     /// Scans text that is known not to be binary, with the global path allowlist applied:

@@ -133,13 +133,7 @@ impl Scanner {
         // finding: a value two vendors' formats share is reported once, by the vendor named.
         // Only the (rare) findings of overriding rules are compared with the others.
         let overriding: Vec<usize> = (0..kept.len())
-            .filter(|&k| {
-                reported(k)
-                    && self
-                        .rules
-                        .iter()
-                        .any(|r| r.overridden_by.contains(&kept[k].0.rule))
-            })
+            .filter(|&k| self.rules[kept[k].0.rule].overrides && reported(k))
             .collect();
         let overridden: Vec<bool> = kept
             .iter()

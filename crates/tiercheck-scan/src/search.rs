@@ -139,10 +139,7 @@ impl Scanner {
                     {
                         continue;
                     }
-                    let extra = self.rules[i]
-                        .near
-                        .map_or(0, |(_, lines)| lines)
-                        .max(self.rules[i].lines);
+                    let extra = self.rules[i].reach;
                     let (ws, we) = window(text, start, end, extra);
                     if covered[i] > 0 && we <= covered[i] {
                         continue;
